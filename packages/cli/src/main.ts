@@ -1,0 +1,85 @@
+import 'reflect-metadata';
+import { AyaError, BACKEND_NAMES, errorMessage } from '@aya-fw/core';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { pluginsCommand } from './commands/plugins';
+import { reproCommand } from './commands/repro';
+import { runCommand } from './commands/run';
+import type { Session } from './session';
+
+const { version } = require('../package.json') as { version: string };
+
+function parseList(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+}
+
+function parseSeed(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
+  return n;
+}
+
+/** Wraps a command so that `--json` prints its results as one document when it finishes. */
+function action<A extends unknown[]>(run: (...args: A) => Promise<Session>) {
+  return async (...args: A) => {
+    const session = await run(...args);
+    session.reporter.flushJson();
+  };
+}
+
+/** The `aya-fw` program; each subcommand's work lives in `commands/<name>.ts`. */
+export function buildProgram(): Command {
+  const program = new Command('aya-fw')
+    .description("Cohere's multilingual post-training recipes for Node.js: preference training, online RL, MoE adapters, merging")
+    .version(version, '-V, --version')
+    .option('-p, --plugins <list>', 'plugins to load, comma-separated (dpo → @aya-fw/plugin-dpo → aya-fw-plugin-dpo → dpo → ./dpo)', parseList)
+    .option('--no-default-plugins', "do not load aya-fw's own plugins (optimizers, dpo, copg, bandit)")
+    .addOption(new Option('-b, --backend <name>', 'compute backend (default: auto)').choices(BACKEND_NAMES))
+    .option('-q, --quiet', 'print nothing but errors')
+    .option('--json', 'print one JSON document with the results')
+    .option('--verbose', 'print stack traces of errors')
+    .showHelpAfterError('(run aya-fw --help for usage)')
+    .exitOverride();
+
+  program
+    .command('run')
+    .description('run a recipe (YAML or JSON): load its plugins and run its stages in order')
+    .argument('<recipe>', 'recipe file')
+    .option('-o, --out <dir>', 'output folder (default: the recipe outDir, else runs/<name>)')
+    .option('--seed <n>', 'seed of every random choice (default: the recipe seed)', parseSeed)
+    .action(action((recipe: string, _o: unknown, cmd: Command) => runCommand(recipe, cmd.optsWithGlobals())));
+
+  program
+    .command('plugins')
+    .description('list the loaded plugins and what each contributes')
+    .action(action((_o: unknown, cmd: Command) => pluginsCommand(cmd.optsWithGlobals())));
+
+  program
+    .command('repro')
+    .description("reproduce a paper's own check (copg-bandit, …)")
+    .argument('<id>', 'reproduction id')
+    .option('--seed <n>', 'seed (default 0)', parseSeed)
+    .action(action((id: string, _o: unknown, cmd: Command) => reproCommand(id, cmd.optsWithGlobals())));
+
+  return program;
+}
+
+/**
+ * Runs the CLI and returns the exit code: 0 ok, 1 failure, 2 usage. An error is one line on
+ * stderr (and a JSON document with `--json`); the stack trace only with `--verbose`.
+ */
+export async function main(argv: readonly string[]): Promise<number> {
+  const verbose = argv.includes('--verbose');
+  const json = argv.includes('--json');
+  try {
+    await buildProgram().parseAsync([...argv]);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    const code = err instanceof AyaError ? err.exitCode : 1;
+    const message = errorMessage(err).split('\n')[0];
+    if (json) process.stdout.write(JSON.stringify({ error: message, exitCode: code }) + '\n');
+    process.stderr.write(`aya-fw: error: ${message}\n`);
+    if (verbose && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    return code;
+  }
+}

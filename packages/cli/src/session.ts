@@ -1,0 +1,81 @@
+import {
+  attachProgress,
+  createEngine,
+  requirePlugin,
+  resolvePlugin,
+  selectBackend,
+  usePlugin,
+  type BackendChoice,
+  type BackendName,
+  type Engine,
+} from '@aya-fw/core';
+import { dirname } from 'node:path';
+import { loadOra, TerminalReporter, type OutputMode } from './reporters/terminal';
+
+/** Options every command takes. */
+export interface GlobalOptions {
+  /** Extra plugins, comma-separated on the command line. */
+  readonly plugins?: string[];
+  /** `--no-default-plugins` sets this false. */
+  readonly defaultPlugins: boolean;
+  readonly backend?: BackendName;
+  readonly quiet?: boolean;
+  readonly json?: boolean;
+  readonly verbose?: boolean;
+}
+
+/**
+ * The plugins the CLI loads unless `--no-default-plugins`: aya-fw's own methods, resolved
+ * and registered exactly like a user's plugins.
+ */
+export const DEFAULT_PLUGINS: readonly string[] = ['optimizers', 'dpo', 'copg', 'bandit'];
+
+/** One plugin spec and the folder it resolves from. */
+export interface PluginRequest {
+  readonly spec: string;
+  readonly cwd: string;
+}
+
+/** An engine with plugins loaded and a reporter bound. */
+export interface Session {
+  readonly engine: Engine;
+  readonly reporter: TerminalReporter;
+}
+
+/** The output mode the options and the terminal call for. */
+export function outputMode(opts: GlobalOptions): OutputMode {
+  if (opts.json) return 'json';
+  if (opts.quiet) return 'quiet';
+  return process.stdout.isTTY ? 'tty' : 'plain';
+}
+
+/** Creates the engine, loads default, recipe and command-line plugins (each once), and attaches progress. */
+export async function openSession(opts: GlobalOptions, recipePlugins: readonly PluginRequest[] = []): Promise<Session> {
+  const mode = outputMode(opts);
+  const reporter = new TerminalReporter(mode, process.stdout, process.stderr, mode === 'tty' ? await loadOra() : undefined);
+  const engine = createEngine({ reporter });
+  const cliDir = dirname(require.resolve('@aya-fw/cli/package.json'));
+  const requests: PluginRequest[] = [
+    ...(opts.defaultPlugins ? DEFAULT_PLUGINS.map((spec) => ({ spec, cwd: process.cwd() })) : []),
+    ...recipePlugins,
+    ...(opts.plugins ?? []).map((spec) => ({ spec, cwd: process.cwd() })),
+  ];
+  const loaded = new Set<string>();
+  for (const { spec, cwd } of requests) {
+    const resolved = resolvePlugin(spec, { cwd, fallbackFrom: [cliDir] });
+    if (loaded.has(resolved.path)) continue;
+    loaded.add(resolved.path);
+    usePlugin(engine, requirePlugin(resolved), spec);
+  }
+  attachProgress(engine, reporter);
+  return { engine, reporter };
+}
+
+/** Starts the compute backend and says once which one runs. */
+export async function startBackend(session: Session, preference: BackendName): Promise<BackendChoice> {
+  const choice = await selectBackend(preference);
+  const skipped = choice.skipped.length ? ` (skipped ${choice.skipped.join('; ')})` : '';
+  session.reporter.info(`backend: ${choice.name}${skipped}`);
+  session.reporter.result('backend', choice.name);
+  return choice;
+}

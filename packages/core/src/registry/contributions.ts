@@ -1,0 +1,181 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { ZodType } from 'zod';
+import type { Engine } from '../engine/engine';
+import type { Reporter } from '../reporting/reporter';
+
+/** What every contribution to a registry carries. */
+export interface Contribution {
+  /** Unique lowercase kebab-case id within its registry (`dpo`, `dare-ties`). */
+  readonly id: string;
+  /** One line, shown by `aya-fw plugins`. */
+  readonly description: string;
+  /** The plugin that contributed it; filled in by `definePlugin`. */
+  readonly plugin?: string;
+}
+
+/** A contribution whose options are validated by a zod schema before use. */
+export interface Configurable<C> {
+  /** Schema of the options; parsing fills in defaults. Errors name the field path. */
+  readonly configSchema?: ZodType<C>;
+}
+
+// ---------------------------------------------------------------- losses
+
+/** What a loss returns: the scalar to minimise and scalar metrics to log. */
+export interface LossOutput {
+  readonly loss: tf.Scalar;
+  readonly metrics?: Readonly<Record<string, tf.Scalar>>;
+}
+
+/**
+ * A loss: a pure, synchronous function of tensors (it runs inside `tf.tidy`).
+ * `inputKind` tells a trainer what it must feed: for example `pairwise` for
+ * {@link PairwiseLogps}, `token` for per-token log-probabilities.
+ */
+export interface LossDefinition<I = any, C = any> extends Contribution, Configurable<C> {
+  readonly inputKind: string;
+  compute(inputs: I, config: C): LossOutput;
+}
+
+/**
+ * Per-sequence log-likelihoods of a pair of completions of the same prompt, the input of
+ * the pairwise preference losses (`inputKind: 'pairwise'`). "Chosen" is the preferred
+ * completion where there is a preference; losses that need no ranking (CoPG) treat the
+ * two symmetrically and use `rewards`.
+ */
+export interface PairwiseLogps {
+  /** Σ_t log π(y_t | x, y_<t) over the completion tokens of the first (chosen) completion, shape [batch]. */
+  readonly policyChosen: tf.Tensor1D;
+  /** Same for the second (rejected) completion. */
+  readonly policyRejected: tf.Tensor1D;
+  /** Reference-model log-likelihood of the chosen completion, shape [batch]; constant. */
+  readonly referenceChosen: tf.Tensor1D;
+  /** Reference-model log-likelihood of the rejected completion, shape [batch]; constant. */
+  readonly referenceRejected: tf.Tensor1D;
+  /** Completion lengths |y| in tokens, shape [batch]; required for `reduction: 'mean'`. */
+  readonly chosenLengths?: tf.Tensor1D;
+  readonly rejectedLengths?: tf.Tensor1D;
+  /** Scalar rewards R(y) and R(y'), shape [batch]; required by reward-based losses (CoPG). */
+  readonly chosenRewards?: tf.Tensor1D;
+  readonly rejectedRewards?: tf.Tensor1D;
+}
+
+// ---------------------------------------------------------------- trainers
+
+/** What a trainer is handed when a recipe stage or `aya-fw train` runs it. */
+export interface TrainerContext<C = unknown> {
+  readonly engine: Engine;
+  /** The stage's options, already validated by the trainer's `configSchema`. */
+  readonly config: C;
+  /** Stage name, for logs and output paths. */
+  readonly stage: string;
+  /** Folder this stage may write into (created by the caller). */
+  readonly outDir: string;
+  /** Seed for every random choice of the stage. */
+  readonly seed: number;
+  readonly reporter: Reporter;
+  /** Outputs of earlier stages of the same recipe, by stage name. */
+  readonly previous: Readonly<Record<string, TrainerResult>>;
+}
+
+/** What a trainer reports back: final metrics and the files it wrote. */
+export interface TrainerResult {
+  readonly metrics: Readonly<Record<string, number>>;
+  /** Named output paths (`model`, `report`, …). */
+  readonly artifacts?: Readonly<Record<string, string>>;
+}
+
+/** A trainer in the trainer registry, selected by id from a recipe stage or `aya-fw train <id>`. */
+export interface TrainerDefinition<C = any> extends Contribution, Configurable<C> {
+  run(ctx: TrainerContext<C>): Promise<TrainerResult>;
+}
+
+// ---------------------------------------------------------------- optimizers
+
+/** An optimizer factory; `create` receives validated options. */
+export interface OptimizerDefinition<C = any> extends Contribution, Configurable<C> {
+  create(config: C): tf.Optimizer;
+}
+
+// ---------------------------------------------------------------- adapters
+
+/** A model whose parameters an adapter can wrap or freeze, by name. */
+export interface AdaptableModel {
+  /** Every parameter by its Hugging Face name. */
+  namedParameters(): ReadonlyMap<string, tf.Variable>;
+}
+
+/** An adapter (LoRA, IA3, MoV, MoLoRA…): wraps a model and returns the wrapped model. */
+export interface AdapterDefinition<C = any> extends Contribution, Configurable<C> {
+  apply<M extends AdaptableModel>(model: M, config: C): M;
+}
+
+// ---------------------------------------------------------------- merging
+
+/** One tensor of every input model, flattened to f32, plus the method's options. */
+export interface TensorMergeRequest<C = any> {
+  /** Tensor name, e.g. `model.layers.3.mlp.up_proj.weight`. */
+  readonly name: string;
+  readonly shape: readonly number[];
+  /** The tensor in each model, in `models[]` order. */
+  readonly tensors: readonly Float32Array[];
+  /** Per-model options after per-tensor interpolation (weights, densities…). */
+  readonly modelParameters: readonly Readonly<Record<string, number>>[];
+  /** The base model's tensor, for methods that use task vectors. */
+  readonly base?: Float32Array;
+  /** Method-level options (`t`, `lambda`, `normalize`…) for this tensor. */
+  readonly parameters: C;
+  /** Layer index and count, for gradient parameters. */
+  readonly layer?: { readonly index: number; readonly count: number };
+  /** Deterministic seed for random methods (DARE). */
+  readonly seed: number;
+  /** Merge method id. */
+  readonly method: string;
+}
+
+/** A merge method (`linear`, `ties`, `slerp`…), computing one output tensor. */
+export interface MergeMethodDefinition<C = any> extends Contribution, Configurable<C> {
+  /** Whether the method needs `base_model` (task-vector methods). */
+  readonly requiresBase: boolean;
+  mergeTensor(request: TensorMergeRequest<C>): Float32Array;
+}
+
+// ---------------------------------------------------------------- data, rewards, judges, reproductions
+
+/** One row of a dataset, as parsed from JSONL, JSON or Parquet. */
+export type DataRow = Readonly<Record<string, unknown>>;
+
+/** A dataset file format, chosen by id or file extension. */
+export interface DatasetFormatDefinition extends Contribution {
+  /** Extensions this format reads, with the dot (`.jsonl`). */
+  readonly extensions: readonly string[];
+  /** Rows in file order; errors name `file:line` or the row index. */
+  read(file: string): AsyncIterable<DataRow>;
+}
+
+/** A programmatic reward: a score for a completion of a prompt. */
+export interface RewardFunctionDefinition extends Contribution {
+  score(prompt: string, completion: string, row: DataRow): number;
+}
+
+/** The verdict of a pairwise judge. */
+export type JudgeVerdict = 'a' | 'b' | 'tie';
+
+/** A pairwise judge (programmatic or an LLM behind an API). */
+export interface JudgeDefinition extends Contribution {
+  compare(prompt: string, a: string, b: string, row: DataRow): Promise<JudgeVerdict>;
+}
+
+/** What a reproduction is handed by `aya-fw repro <id>`. */
+export interface ReproductionContext {
+  readonly engine: Engine;
+  readonly reporter: Reporter;
+  readonly seed: number;
+}
+
+/** A paper's own check, runnable as `aya-fw repro <id>`; returns a JSON-able summary. */
+export interface ReproductionDefinition<R extends Record<string, unknown> = Record<string, unknown>> extends Contribution {
+  run(ctx: ReproductionContext): Promise<R>;
+  /** Human-readable lines for a terminal (the JSON summary is printed with `--json`). */
+  summarize?(result: R): string[];
+}

@@ -1,0 +1,130 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { aya, json, ROOT, userProject } from './cli';
+
+describe('aya-fw CLI', () => {
+  it('prints help and version', () => {
+    const help = aya(['--help']);
+    expect(help.status).toBe(0);
+    for (const command of ['run [options] <recipe>', 'plugins', 'repro [options] <id>', '--plugins <list>', '--backend <name>']) {
+      expect(help.stdout).toContain(command);
+    }
+    const version = aya(['--version']);
+    expect(version.stdout.trim()).toBe(require(join(ROOT, 'packages/cli/package.json')).version);
+  });
+
+  it('lists what each default plugin contributes', () => {
+    const r = aya(['plugins', '--json']);
+    expect(r.status).toBe(0);
+    const { plugins } = json(r);
+    expect(Object.keys(plugins)).toEqual(['@aya-fw/plugin-optimizers', '@aya-fw/plugin-dpo', '@aya-fw/plugin-copg', '@aya-fw/plugin-bandit']);
+    expect(plugins['@aya-fw/plugin-dpo'].losses.map((l: { id: string }) => l.id)).toEqual(['dpo', 'ipo']);
+    expect(plugins['@aya-fw/plugin-bandit'].trainers[0].id).toBe('bandit');
+    const text = aya(['plugins']);
+    expect(text.stdout).toContain('@aya-fw/plugin-copg\n  losses:\n    copg');
+  });
+
+  it('an unknown plugin is a one-line usage error with a suggestion, exit 2', () => {
+    const r = aya(['--plugins', 'dpoo', 'plugins']);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(
+      `aya-fw: error: cannot find plugin 'dpoo': tried @aya-fw/plugin-dpoo, aya-fw-plugin-dpoo, dpoo, ./dpoo from ${ROOT}; did you mean 'dpo'?\n`,
+    );
+  });
+
+  it('a plugin that throws while loading is a one-line failure, exit 1; the stack only with --verbose', () => {
+    const dir = userProject();
+    mkdirSync(join(dir, 'node_modules', 'aya-fw-plugin-boom'));
+    writeFileSync(join(dir, 'node_modules', 'aya-fw-plugin-boom', 'index.js'), "throw new Error('boom: native binding missing');");
+    const r = aya(['--plugins', 'boom', 'plugins'], dir);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^aya-fw: error: plugin 'boom' \(.*aya-fw-plugin-boom\/index\.js\) threw while loading: boom: native binding missing\n$/);
+    const verbose = aya(['--plugins', 'boom', 'plugins', '--verbose'], dir);
+    expect(verbose.stderr).toContain('    at ');
+  });
+
+  it('a bad recipe names the file, line and field, exit 2, and writes nothing', () => {
+    const dir = userProject();
+    writeFileSync(join(dir, 'r.yaml'), 'name: toy\nstages:\n  - trainer: bandit\n    with:\n      epochs: 0\n');
+    const r = aya(['run', 'r.yaml'], dir);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe('aya-fw: error: r.yaml:5: stages[0].with.epochs: Too small: expected number to be >0\n');
+    expect(existsSync(join(dir, 'runs'))).toBe(false);
+
+    writeFileSync(join(dir, 'r.yaml'), 'name: toy\nstages:\n  - trainer: bandt\n');
+    const unknown = aya(['run', 'r.yaml'], dir);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toBe("aya-fw: error: unknown trainer 'bandt' (did you mean 'bandit'?); known: bandit\n");
+
+    writeFileSync(join(dir, 'r.yaml'), 'name: toy\nstages:\n  - trainer: bandit\n    with: { loss: dpoo }\n');
+    const loss = aya(['run', 'r.yaml', '--quiet'], dir);
+    expect(loss.status).toBe(2);
+    expect(loss.stderr).toBe("aya-fw: error: unknown loss 'dpoo' (did you mean 'dpo'?); known: dpo, ipo, copg\n");
+  });
+
+  it('rejects a bad option value as a usage error', () => {
+    const r = aya(['--backend', 'metal', 'plugins']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("option '-b, --backend <name>' argument 'metal' is invalid");
+  });
+
+  it('runs a user-installed loss plugin named with --plugins, and calls its loss', () => {
+    const dir = userProject({ 'aya-fw-plugin-hinge': join(ROOT, 'examples', 'custom-loss-plugin') });
+    const listed = json(aya(['--plugins', 'hinge', 'plugins', '--json'], dir));
+    expect(listed.plugins['aya-fw-plugin-hinge'].losses[0].id).toBe('hinge');
+
+    writeFileSync(
+      join(dir, 'recipe.yaml'),
+      'name: hinge-bandit\nstages:\n  - name: hinge\n    trainer: bandit\n    with: { loss: hinge, lossConfig: { beta: 0.5, margin: 1 }, pairs: 1000, epochs: 5 }\n',
+    );
+    const r = aya(['--plugins', 'hinge', 'run', 'recipe.yaml', '--json'], dir);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const out = json(r);
+    expect(out.backend).toBe('wasm');
+    const metrics = out.stages.hinge.metrics;
+    expect(metrics['hinge/active']).toBeGreaterThan(0);
+    expect(metrics['hinge/active']).toBeLessThanOrEqual(1);
+    expect(metrics.steps).toBe(10);
+    expect(existsSync(join(dir, 'runs', 'hinge-bandit', 'run.json'))).toBe(true);
+    expect(existsSync(join(dir, 'runs', 'hinge-bandit', 'hinge', 'bandit.json'))).toBe(true);
+  });
+
+  it('prints plain progress lines without a TTY, and nothing with --quiet', () => {
+    const dir = userProject();
+    writeFileSync(join(dir, 'r.yaml'), 'name: tiny\nstages:\n  - trainer: bandit\n    with: { pairs: 512, epochs: 20 }\n');
+    const plain = aya(['run', 'r.yaml', '--backend', 'cpu'], dir);
+    expect(plain.status).toBe(0);
+    const lines = plain.stdout.split('\n');
+    expect(lines[0]).toBe('backend: cpu');
+    expect(lines[1]).toBe('stage 1/1: bandit (trainer bandit)');
+    expect(lines.some((l) => /^bandit {2}\[#+\.*\] {2}50% 10\/20 {2}[\d.]+ it\/s ETA \S+ {2}loss /.test(l))).toBe(true);
+    expect(lines).toContain(`run written to ${join(dir, 'runs', 'tiny')}`);
+    const quiet = aya(['run', 'r.yaml', '--quiet'], dir);
+    expect(quiet.status).toBe(0);
+    expect(quiet.stdout).toBe('');
+    expect(quiet.stderr).toBe('');
+  });
+});
+
+describe('the main job and the reproduction', () => {
+  it('runs the README main job: CoPG reaches the optimum, DPO and IPO do not', () => {
+    const r = aya(['run', 'recipes/aya-toy.yaml', '--json', '--out', join(userProject(), 'out')]);
+    expect(r.status).toBe(0);
+    const { stages } = json(r);
+    expect(stages.copg.metrics.regret).toBeLessThan(1e-5);
+    expect(stages.dpo.metrics.regret).toBeGreaterThan(1e-3);
+    expect(stages.ipo.metrics.regret).toBeGreaterThan(1e-2);
+  });
+
+  it('aya-fw repro copg-bandit shows CoPG at the optimum', () => {
+    const r = aya(['repro', 'copg-bandit']);
+    expect(r.status).toBe(0);
+    const copg = r.stdout.split('\n').find((l) => l.startsWith('copg '));
+    expect(copg).toBeDefined();
+    const regret = Number(/regret\s+(\S+)/.exec(copg!)![1]);
+    expect(regret).toBeLessThan(1e-5);
+  });
+});
