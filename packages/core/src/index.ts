@@ -39,3 +39,4 @@ export { Container, ContainerModule } from 'inversify';
 export { z } from 'zod';
 export * from './random/rng';
 export * from './reporting/progress';
+export * from './hf';
