@@ -128,3 +128,25 @@ describe('the main job and the reproduction', () => {
     expect(regret).toBeLessThan(1e-5);
   });
 });
+
+describe('aya-fw generate', () => {
+  const model = join(ROOT, 'test', 'fixtures', 'hf', 'models', 'llama');
+  it('generates greedily and deterministically from a model folder, as text or JSON', () => {
+    const a = json(aya(['generate', '--model', model, '--prompt', 'Hello', '-n', '6', '--json']));
+    const b = json(aya(['generate', '--model', model, '--prompt', 'Hello', '-n', '6', '--json', '--backend', 'cpu']));
+    expect(a.tokens).toHaveLength(6);
+    expect(b.tokens).toEqual(a.tokens);
+    const chat = json(aya(['generate', '--model', model, '--prompt', 'Hello', '--chat', '-n', '4', '--json', '--sample', '--seed', '1']));
+    expect(chat.tokens).toHaveLength(4);
+    const text = aya(['generate', '--model', model, '--prompt', 'Hello', '-n', '3']);
+    expect(text.status).toBe(0);
+    expect(text.stdout.split('\n')[0]).toMatch(/^backend: /);
+  });
+
+  it('names a folder that is not a model', () => {
+    const r = aya(['generate', '--model', join(ROOT, 'docs'), '--prompt', 'x']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`aya-fw: error: ${join(ROOT, 'docs')}: no tokenizer.json (only the fast-tokenizer format is supported)\n`);
+    expect(aya(['generate', '--prompt', 'x']).status).toBe(2);
+  });
+});

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { AyaError, BACKEND_NAMES, errorMessage } from '@aya-fw/core';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { generateCommand } from './commands/generate';
 import { pluginsCommand } from './commands/plugins';
 import { reproCommand } from './commands/repro';
 import { runCommand } from './commands/run';
@@ -15,6 +16,18 @@ function parseList(value: string, previous: string[] = []): string[] {
 function parseSeed(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
+  return n;
+}
+
+function parsePositiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+function parsePositive(value: string): number {
+  const n = Number(value);
+  if (!(n > 0)) throw new InvalidArgumentError('expected a positive number');
   return n;
 }
 
@@ -52,6 +65,21 @@ export function buildProgram(): Command {
     .command('plugins')
     .description('list the loaded plugins and what each contributes')
     .action(action((_o: unknown, cmd: Command) => pluginsCommand(cmd.optsWithGlobals())));
+
+  program
+    .command('generate')
+    .description('generate a completion from a Hugging Face model folder (KV cache; greedy unless --sample)')
+    .requiredOption('-m, --model <dir>', 'model folder (config.json, safetensors, tokenizer.json)')
+    .requiredOption('--prompt <text>', 'the prompt')
+    .option('--chat', "wrap the prompt as a user message with the model's chat template")
+    .option('--system <text>', 'a system message (with --chat)')
+    .option('-n, --max-new-tokens <n>', 'most new tokens', parsePositiveInt, 64)
+    .option('--sample', 'sample instead of greedy decoding')
+    .option('--temperature <t>', 'sampling temperature', parsePositive)
+    .option('--top-k <k>', 'keep the k most likely tokens when sampling', parsePositiveInt)
+    .option('--top-p <p>', 'nucleus sampling threshold', parsePositive)
+    .option('--seed <n>', 'sampling seed (default 0)', parseSeed)
+    .action(action((_o: unknown, cmd: Command) => generateCommand(cmd.optsWithGlobals())));
 
   program
     .command('repro')

@@ -6,3 +6,8 @@ export * from './models/load';
 export * from './models/attention';
 export * from './models/rope';
 export * from './models/layers';
+export * from './tokenizer/tokenizer';
+export * from './generation/generate';
+export * from './generation/logprobs';
+export * from './models/save';
+export * from './models/init';
