@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { AyaError, BACKEND_NAMES, errorMessage } from '@aya-fw/core';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { generateCommand } from './commands/generate';
+import { mergeCommand } from './commands/merge';
 import { pluginsCommand } from './commands/plugins';
 import { reproCommand } from './commands/repro';
 import { runCommand } from './commands/run';
@@ -25,6 +26,14 @@ function parsePositiveInt(value: string): number {
   return n;
 }
 
+/** `5GB`, `500MB`, `1e9` → bytes. */
+function parseSize(value: string): number {
+  const m = /^(\d+(?:\.\d+)?(?:e\d+)?)\s*(B|KB|MB|GB|TB)?$/i.exec(value.trim());
+  if (!m) throw new InvalidArgumentError('expected a size like 5GB, 500MB or a number of bytes');
+  const unit = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12 }[(m[2] ?? 'B').toUpperCase() as 'B'];
+  return Math.floor(Number(m[1]) * unit);
+}
+
 function parsePositive(value: string): number {
   const n = Number(value);
   if (!(n > 0)) throw new InvalidArgumentError('expected a positive number');
@@ -45,7 +54,7 @@ export function buildProgram(): Command {
     .description("Cohere's multilingual post-training recipes for Node.js: preference training, online RL, MoE adapters, merging")
     .version(version, '-V, --version')
     .option('-p, --plugins <list>', 'plugins to load, comma-separated (dpo → @aya-fw/plugin-dpo → aya-fw-plugin-dpo → dpo → ./dpo)', parseList)
-    .option('--no-default-plugins', "do not load aya-fw's own plugins (optimizers, dpo, copg, bandit)")
+    .option('--no-default-plugins', "do not load aya-fw's own plugins (optimizers, dpo, copg, bandit, merge)")
     .addOption(new Option('-b, --backend <name>', 'compute backend (default: auto)').choices(BACKEND_NAMES))
     .option('-q, --quiet', 'print nothing but errors')
     .option('--json', 'print one JSON document with the results')
@@ -65,6 +74,15 @@ export function buildProgram(): Command {
     .command('plugins')
     .description('list the loaded plugins and what each contributes')
     .action(action((_o: unknown, cmd: Command) => pluginsCommand(cmd.optsWithGlobals())));
+
+  program
+    .command('merge')
+    .description('merge checkpoints as a mergekit YAML says (linear, task_arithmetic, ties, dare_linear, dare_ties, slerp), streamed tensor by tensor')
+    .argument('<config>', 'mergekit-style YAML (merge_method, base_model, models[].model/parameters, parameters, dtype, out_dtype)')
+    .requiredOption('-o, --out <dir>', 'output folder (written to a temporary folder and renamed when complete)')
+    .option('--max-shard-size <size>', 'largest output shard (default 5GB)', parseSize)
+    .option('--overwrite', 'replace the output folder if it exists')
+    .action(action((config: string, _o: unknown, cmd: Command) => mergeCommand(config, cmd.optsWithGlobals())));
 
   program
     .command('generate')

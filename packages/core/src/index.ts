@@ -40,3 +40,4 @@ export { z } from 'zod';
 export * from './random/rng';
 export * from './reporting/progress';
 export * from './hf';
+export * from './merge';

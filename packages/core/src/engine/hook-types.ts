@@ -98,9 +98,16 @@ export interface AdapterRequest {
 /** A merge of whole models (the per-tensor work goes through `mergeTensor`). */
 export interface MergeInfo {
   readonly method: string;
+  /** Input model folders, in `models[]` order. */
   readonly models: readonly string[];
   readonly base?: string;
   readonly outDir: string;
+  /** Number of output tensors. */
+  readonly tensorCount: number;
+  /** Bytes read from all inputs together. */
+  readonly inputBytes: number;
+  /** Values read from all inputs together (for rates). */
+  readonly inputElements: number;
 }
 
 export type { LossOutput };

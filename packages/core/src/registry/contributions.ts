@@ -112,32 +112,59 @@ export interface AdapterDefinition<C = any> extends Contribution, Configurable<C
 
 // ---------------------------------------------------------------- merging
 
-/** One tensor of every input model, flattened to f32, plus the method's options. */
-export interface TensorMergeRequest<C = any> {
+/** A parameter a merge method takes, as mergekit's `ConfigParameterDef`. */
+export interface MergeParameterDef {
+  readonly name: string;
+  /** Value when the config gives none; a parameter without a default is required. */
+  readonly default?: number | boolean;
+}
+
+/** One tensor of every input model, flattened to f32, plus the method's options for it. */
+export interface TensorMergeRequest {
+  /** Merge method id. */
+  readonly method: string;
   /** Tensor name, e.g. `model.layers.3.mlp.up_proj.weight`. */
   readonly name: string;
   readonly shape: readonly number[];
-  /** The tensor in each model, in `models[]` order. */
+  /** The tensor in each model of `models[]`, in order. */
   readonly tensors: readonly Float32Array[];
-  /** Per-model options after per-tensor interpolation (weights, densities…). */
-  readonly modelParameters: readonly Readonly<Record<string, number>>[];
-  /** The base model's tensor, for methods that use task vectors. */
+  /** Per-model parameters (`weight`, `density`…) after gradient interpolation, parallel to `tensors`. */
+  readonly modelParameters: readonly Readonly<Record<string, number | boolean>>[];
+  /** Method-level parameters (`t`, `lambda`, `normalize`…) for this tensor. */
+  readonly parameters: Readonly<Record<string, number | boolean>>;
+  /** The base model's tensor, when the merge has a base model. */
   readonly base?: Float32Array;
-  /** Method-level options (`t`, `lambda`, `normalize`…) for this tensor. */
-  readonly parameters: C;
-  /** Layer index and count, for gradient parameters. */
-  readonly layer?: { readonly index: number; readonly count: number };
-  /** Deterministic seed for random methods (DARE). */
+  /** Index of the base model in `tensors` when it is also listed among the models. */
+  readonly baseIndex?: number;
+  /** Deterministic seed for random methods (DARE), derived from the run seed, the tensor name and `offset`. */
   readonly seed: number;
-  /** Merge method id. */
-  readonly method: string;
+  /**
+   * For elementwise methods, the position of this slice in the flattened tensor: large
+   * tensors are merged in slices so memory stays bounded. 0 for a whole tensor.
+   */
+  readonly offset?: number;
+  /** A buffer of the output's length the method may write its result into and return (contents undefined). */
+  readonly out?: Float32Array;
 }
 
-/** A merge method (`linear`, `ties`, `slerp`…), computing one output tensor. */
-export interface MergeMethodDefinition<C = any> extends Contribution, Configurable<C> {
-  /** Whether the method needs `base_model` (task-vector methods). */
+/**
+ * A merge method (`linear`, `ties`, `slerp`…) with mergekit's semantics: it declares its
+ * method-level and per-model parameters and computes one output tensor at a time.
+ */
+export interface MergeMethodDefinition extends Contribution {
+  /** Whether the method needs `base_model` (task-vector methods, SLERP). */
   readonly requiresBase: boolean;
-  mergeTensor(request: TensorMergeRequest<C>): Float32Array;
+  /**
+   * Whether each output value depends only on the same position of the inputs, so a tensor
+   * can be merged slice by slice (linear, task arithmetic, DARE). False for TIES (top-k over
+   * the whole tensor) and SLERP (norms of the whole tensor).
+   */
+  readonly elementwise: boolean;
+  /** Method-level parameters (`normalize`, `t`, `lambda`…). */
+  readonly parameters: readonly MergeParameterDef[];
+  /** Per-model parameters (`weight`, `density`…); the base model needs none. */
+  readonly tensorParameters: readonly MergeParameterDef[];
+  mergeTensor(request: TensorMergeRequest): Float32Array;
 }
 
 // ---------------------------------------------------------------- data, rewards, judges, reproductions

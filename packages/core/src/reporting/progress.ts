@@ -3,7 +3,8 @@ import type { ProgressTask, Reporter } from './reporter';
 
 /**
  * Drives a reporter from the engine's hooks through interceptors, so trainers never talk
- * to terminals: one progress task per stage, ticked by each `step` call with its loss.
+ * to terminals: one progress task per stage, ticked by each `step` call with its loss, and
+ * one per merge, ticked by each merged tensor with the read rate.
  */
 export function attachProgress(engine: Engine, reporter: Reporter): void {
   const tasks = new Map<string, { task: ProgressTask; total?: number }>();
@@ -29,4 +30,27 @@ export function attachProgress(engine: Engine, reporter: Reporter): void {
     tasks.delete(stage);
   };
   engine.hooks.afterStage.intercept({ call: (stage) => finish(stage.name) });
+
+  let merge: { task: ProgressTask; started: number; bytesPerValue: number; bytes: number } | undefined;
+  engine.hooks.beforeMerge.intercept({
+    call: (info) => {
+      const task = reporter.progress(`merge (${info.method})`, info.tensorCount);
+      merge = { task, started: Date.now(), bytesPerValue: info.inputBytes / Math.max(info.inputElements, 1), bytes: 0 };
+    },
+  });
+  engine.hooks.mergeTensor.intercept({
+    call: (req) => {
+      if (!merge) return;
+      merge.bytes += (req.tensors.length + (req.base && req.baseIndex === undefined ? 1 : 0)) * req.tensors[0].length * merge.bytesPerValue;
+      const seconds = Math.max((Date.now() - merge.started) / 1000, 1e-3);
+      merge.task.tick(1, `${(merge.bytes / 1e9 / seconds).toFixed(2)} GB/s read`);
+    },
+  });
+  engine.hooks.afterMerge.intercept({
+    call: (info) => {
+      const seconds = merge ? (Date.now() - merge.started) / 1000 : 0;
+      merge?.task.done(`${info.tensorCount} tensors, ${(info.inputBytes / 1e9).toFixed(2)} GB read in ${seconds.toFixed(1)} s`);
+      merge = undefined;
+    },
+  });
 }

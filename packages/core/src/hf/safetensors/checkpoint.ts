@@ -90,6 +90,13 @@ export class Checkpoint {
     return file.readBytes(name);
   }
 
+  /** Reads values `start`… of a tensor into `target` (see {@link SafetensorsFile.readInto}). */
+  readInto(name: string, target: Uint8Array, start = 0): Uint8Array {
+    const file = this.#where.get(name);
+    if (!file) throw new AyaError(`${this.dir}: checkpoint has no tensor '${name}'`);
+    return file.readInto(name, target, start);
+  }
+
   /** `__metadata__` of the first file. */
   get metadata(): Readonly<Record<string, string>> {
     return this.#files[0]?.metadata ?? {};

@@ -80,17 +80,35 @@ export function f32ToF16(value: number): number {
   return sign | out;
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** Decodes little-endian tensor bytes of a float or integer dtype into f32 values. */
 export function toFloat32(dtype: Dtype, bytes: Uint8Array, name = 'tensor'): Float32Array {
+  return toFloat32Into(dtype, bytes, new Float32Array(bytes.byteLength / DTYPE_BYTES[dtype]), name);
+}
+
+/** {@link toFloat32} into a caller's buffer of exactly the right length (streaming merges reuse buffers). */
+export function toFloat32Into(dtype: Dtype, bytes: Uint8Array, out: Float32Array, name = 'tensor'): Float32Array {
   const n = bytes.byteLength / DTYPE_BYTES[dtype];
+  if (out.length !== n) throw new AyaError(`${name}: ${n} values do not fit a buffer of ${out.length}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out = new Float32Array(n);
+  const aligned = LITTLE_ENDIAN && bytes.byteOffset % DTYPE_BYTES[dtype] === 0 && out.byteOffset % 4 === 0;
   switch (dtype) {
     case 'F32':
-      if (bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+      if (aligned) {
+        out.set(new Float32Array(bytes.buffer, bytes.byteOffset, n));
+        return out;
+      }
       for (let i = 0; i < n; i++) out[i] = view.getFloat32(i * 4, true);
       return out;
     case 'BF16':
+      if (aligned) {
+        // The fast path of streaming merges: a bf16 value is the upper half of an f32 (int32 stores stay in V8's fast path).
+        const src = new Uint16Array(bytes.buffer, bytes.byteOffset, n);
+        const dst = new Int32Array(out.buffer, out.byteOffset, n);
+        for (let i = 0; i < n; i++) dst[i] = src[i] << 16;
+        return out;
+      }
       for (let i = 0; i < n; i++) out[i] = bf16ToF32(view.getUint16(i * 2, true));
       return out;
     case 'F16':
@@ -131,14 +149,33 @@ export function toFloat32(dtype: Dtype, bytes: Uint8Array, name = 'tensor'): Flo
 
 /** Encodes f32 values as little-endian bytes of `dtype` (floats round to nearest even; integers round and must fit). */
 export function fromFloat32(dtype: Dtype, values: ArrayLike<number>, name = 'tensor'): Uint8Array {
+  return fromFloat32Into(dtype, values, new Uint8Array(values.length * DTYPE_BYTES[dtype]), name);
+}
+
+/** {@link fromFloat32} into a caller's byte buffer of exactly the right length. */
+export function fromFloat32Into(dtype: Dtype, values: ArrayLike<number>, out: Uint8Array, name = 'tensor'): Uint8Array {
   const n = values.length;
-  const out = new Uint8Array(n * DTYPE_BYTES[dtype]);
-  const view = new DataView(out.buffer);
+  if (out.byteLength !== n * DTYPE_BYTES[dtype]) throw new AyaError(`${name}: ${n} ${dtype} values do not fit ${out.byteLength} bytes`);
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  const aligned = LITTLE_ENDIAN && out.byteOffset % DTYPE_BYTES[dtype] === 0;
   switch (dtype) {
     case 'F32':
+      if (aligned) {
+        new Float32Array(out.buffer, out.byteOffset, n).set(values);
+        return out;
+      }
       for (let i = 0; i < n; i++) view.setFloat32(i * 4, values[i], true);
       return out;
     case 'BF16':
+      if (aligned && values instanceof Float32Array && values.byteOffset % 4 === 0) {
+        const src = new Int32Array(values.buffer, values.byteOffset, n);
+        const dst = new Uint16Array(out.buffer, out.byteOffset, n);
+        for (let i = 0; i < n; i++) {
+          const x = src[i];
+          dst[i] = (x & 0x7fffffff) > 0x7f800000 ? (x >>> 16) | 0x0040 : (x + 0x7fff + ((x >>> 16) & 1)) >>> 16;
+        }
+        return out;
+      }
       for (let i = 0; i < n; i++) view.setUint16(i * 2, f32ToBf16(values[i]), true);
       return out;
     case 'F16':

@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { errorMessage } from '../../errors';
-import { toFloat32 } from './dtype';
+import { DTYPE_BYTES, toFloat32 } from './dtype';
 import { MAX_HEADER_BYTES, parseHeader, SafetensorsError, type TensorInfo } from './header';
 
 /** Node cannot read 2 GiB or more at once; read in chunks no larger than this. */
@@ -76,6 +76,19 @@ export class SafetensorsFile {
     const out = new Uint8Array(t.end - t.begin);
     readFully(this.#fd, out, t.begin, this.path);
     return out;
+  }
+
+  /**
+   * Reads `count` values of a tensor starting at value `start` into `target` (which must hold
+   * exactly `count` values' bytes): chunked streaming without allocating.
+   */
+  readInto(name: string, target: Uint8Array, start = 0): Uint8Array {
+    const t = this.info(name);
+    const size = DTYPE_BYTES[t.dtype];
+    const begin = t.begin + start * size;
+    if (begin + target.byteLength > t.end) throw new SafetensorsError(`${this.path}: read past the end of tensor '${name}'`);
+    readFully(this.#fd, target, begin, this.path);
+    return target;
   }
 
   /** The tensor's values widened to f32 (bf16, f16 and integers included). */

@@ -2,12 +2,15 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { AyaError } from '../../errors';
 import { DTYPE_BYTES, DTYPE_ORDER, type Dtype } from './dtype';
 
-/** A tensor to write; `bytes` may be a thunk so tensors are produced one at a time. */
+/**
+ * A tensor to write. `bytes` may be a thunk so tensors are produced one at a time, and the
+ * thunk may yield the tensor in consecutive chunks (each chunk is written before the next is asked for).
+ */
 export interface TensorToWrite {
   readonly name: string;
   readonly dtype: Dtype;
   readonly shape: readonly number[];
-  readonly bytes: Uint8Array | (() => Uint8Array);
+  readonly bytes: Uint8Array | (() => Uint8Array | Iterable<Uint8Array>);
 }
 
 /** Bytes a tensor takes: numel × sizeof(dtype). */
@@ -55,13 +58,20 @@ export function writeSafetensors(path: string, tensors: readonly TensorToWrite[]
     writeSync(fd, prefix);
     writeSync(fd, headerBytes);
     for (const t of ordered) {
-      const bytes = typeof t.bytes === 'function' ? t.bytes() : t.bytes;
+      const produced = typeof t.bytes === 'function' ? t.bytes() : t.bytes;
+      const chunks = produced instanceof Uint8Array ? [produced] : produced;
       const expected = tensorByteLength(t.dtype, t.shape);
-      if (bytes.byteLength !== expected) {
-        throw new AyaError(`${path}: tensor '${t.name}' has ${bytes.byteLength} bytes; shape [${t.shape.join(', ')}] × ${t.dtype} needs ${expected}`);
+      let written = 0;
+      for (const bytes of chunks) {
+        written += bytes.byteLength;
+        if (written > expected) break;
+        let done = 0;
+        while (done < bytes.byteLength) done += writeSync(fd, bytes, done, Math.min(bytes.byteLength - done, 1 << 30));
       }
-      let done = 0;
-      while (done < bytes.byteLength) done += writeSync(fd, bytes, done, Math.min(bytes.byteLength - done, 1 << 30));
+      if (written !== expected) {
+        const got = written > expected ? `more than ${expected}` : `${written}`;
+        throw new AyaError(`${path}: tensor '${t.name}' has ${got} bytes; shape [${t.shape.join(', ')}] × ${t.dtype} needs ${expected}`);
+      }
     }
   } finally {
     closeSync(fd);

@@ -1,0 +1,124 @@
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Checkpoint, initModel, loadPretrained, parameterValues, parseModelConfig, runMerge, savePretrained, tensorDepth, UsageError } from '@aya-fw/core';
+import { createTestEngine } from '@aya-fw/core/testing';
+import mergePlugin from '@aya-fw/plugin-merge';
+
+const CONFIG = { model_type: 'llama', vocab_size: 32, hidden_size: 8, intermediate_size: 16, num_hidden_layers: 3, num_attention_heads: 2, max_position_embeddings: 16 };
+
+/** A pool of tiny llama checkpoints (base + two "fine-tunes") and a folder for configs. */
+function pool(): { dir: string; values: Map<string, Float32Array>[] } {
+  const dir = mkdtempSync(join(tmpdir(), 'aya-merge-'));
+  const values = [0, 1, 2].map((seed) => {
+    const model = initModel(parseModelConfig(CONFIG), { seed, std: 0.5 });
+    savePretrained(model, join(dir, `m${seed}`), { dtype: seed === 2 ? 'bfloat16' : 'float32' });
+    const v = parameterValues(loadPretrained(join(dir, `m${seed}`)));
+    model.dispose();
+    return v;
+  });
+  cpSync(join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'hf', 'models', 'llama', 'tokenizer.json'), join(dir, 'm0', 'tokenizer.json'));
+  return { dir, values };
+}
+
+const yaml = (dir: string, text: string) => {
+  const file = join(dir, `merge-${Math.random().toString(36).slice(2)}.yml`);
+  writeFileSync(file, text);
+  return file;
+};
+
+describe('aya-fw merge on checkpoints', () => {
+  let p: ReturnType<typeof pool>;
+  beforeAll(async () => {
+    await createTestEngine();
+    p = pool();
+  });
+
+  it('linear with per-model weights streams a folder transformers loads, in the asked dtype', async () => {
+    const engine = await createTestEngine({ plugins: [mergePlugin] });
+    const file = yaml(p.dir, 'merge_method: linear\nmodels:\n  - model: m1\n    parameters: { weight: 1 }\n  - model: m2\n    parameters: { weight: 3 }\ndtype: float32\n');
+    const out = join(p.dir, 'linear');
+    const summary = await runMerge(engine, file, { outDir: out, maxShardSize: 4000 });
+    expect(summary.tensors).toBe(p.values[1].size);
+    expect(readdirSync(out)).toContain('model.safetensors.index.json');
+    const merged = parameterValues(loadPretrained(out));
+    for (const [name, v] of merged) {
+      const a = p.values[1].get(name)!;
+      const b = p.values[2].get(name)!;
+      v.forEach((x, i) => expect(x).toBeCloseTo((a[i] + 3 * b[i]) / 4, 5));
+    }
+    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).dtype).toBe('float32');
+  });
+
+  it('TIES with a gradient density over depth and a bf16 output keeps the base where task vectors vanish', async () => {
+    const engine = await createTestEngine({ plugins: [mergePlugin] });
+    const file = yaml(
+      p.dir,
+      'merge_method: ties\nbase_model: m0\nmodels:\n  - model: m0\n  - model: m1\n    parameters: { weight: 1, density: [1, 0] }\n  - model: m2\n    parameters: { weight: 1, density: 1 }\nout_dtype: bfloat16\ntokenizer_source: base\n',
+    );
+    const out = join(p.dir, 'ties');
+    await runMerge(engine, file, { outDir: out });
+    const ckpt = Checkpoint.open(out);
+    expect(ckpt.info('model.layers.0.mlp.up_proj.weight').dtype).toBe('BF16');
+    ckpt.close();
+    expect(existsSync(join(out, 'tokenizer.json'))).toBe(true);
+    const merged = parameterValues(loadPretrained(out));
+    // Last layer: m1's density is 0, so only m2's task vector remains: base + (m2 − base) = m2 (to bf16 precision).
+    const last = 'model.layers.2.mlp.up_proj.weight';
+    expect(tensorDepth(last, 3).t).toBe(1);
+    merged.get(last)!.forEach((x, i) => expect(Math.abs(x - p.values[2].get(last)![i])).toBeLessThan(0.02));
+  });
+
+  it('SLERP with t as a layer gradient: the first layer is the base, the last the other model', async () => {
+    const engine = await createTestEngine({ plugins: [mergePlugin] });
+    const file = yaml(p.dir, 'merge_method: slerp\nbase_model: m0\nmodels:\n  - model: m0\n  - model: m1\nparameters:\n  t: [0, 1]\ndtype: float32\n');
+    const out = join(p.dir, 'slerp');
+    await runMerge(engine, file, { outDir: out });
+    const merged = parameterValues(loadPretrained(out));
+    expect(Array.from(merged.get('model.layers.0.self_attn.q_proj.weight')!)).toEqual(Array.from(p.values[0].get('model.layers.0.self_attn.q_proj.weight')!));
+    merged.get('model.layers.2.self_attn.q_proj.weight')!.forEach((x, i) => expect(x).toBeCloseTo(p.values[1].get('model.layers.2.self_attn.q_proj.weight')![i], 5));
+  });
+
+  it.each([
+    ['an unknown method', 'merge_method: tiez\nbase_model: m0\nmodels: [{ model: m1 }]\n', ":1: merge_method: unknown merge method 'tiez' (did you mean 'ties'?)"],
+    ['an unknown parameter', 'merge_method: linear\nmodels:\n  - model: m1\n    parameters: { weight: 1, densty: 0.5 }\n', "models[0].parameters.densty: merge method 'linear' has no parameter 'densty'"],
+    ['a missing weight', 'merge_method: linear\nmodels:\n  - model: m1\n  - model: m2\n    parameters: { weight: 1 }\n', "models[0] (m1): parameter 'weight' is required by merge method 'linear' (tensor lm_head.weight)"],
+    ['a missing base model', 'merge_method: ties\nmodels:\n  - model: m1\n    parameters: { weight: 1 }\n', "merge method 'ties' needs base_model"],
+    ['a malformed field', 'merge_method: linear\nmodels:\n  - model: m1\n    parameters: { weight: heavy }\n', ':4: models[0].parameters.weight: Invalid input'],
+    ['a missing folder', 'merge_method: linear\nmodels:\n  - model: nowhere\n    parameters: { weight: 1 }\n', 'models[0] (nowhere): '],
+  ])('rejects %s before writing anything', async (_what, text, message) => {
+    const engine = await createTestEngine({ plugins: [mergePlugin] });
+    const out = join(p.dir, `bad-${Math.random().toString(36).slice(2)}`);
+    const file = yaml(p.dir, text);
+    await expect(runMerge(engine, file, { outDir: out })).rejects.toThrow(message);
+    await expect(runMerge(engine, file, { outDir: out })).rejects.toBeInstanceOf(UsageError);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('rejects mismatched tensors, mixed architectures and corrupt files before writing anything', async () => {
+    const engine = await createTestEngine({ plugins: [mergePlugin] });
+    const other = (name: string, config: Record<string, unknown>) => {
+      const m = initModel(parseModelConfig(config), { seed: 9 });
+      savePretrained(m, join(p.dir, name));
+      m.dispose();
+    };
+    other('wide', { ...CONFIG, intermediate_size: 12 });
+    other('deep', { ...CONFIG, num_hidden_layers: 4 });
+    other('gpt', { model_type: 'gpt2', n_embd: 8, n_head: 2, n_layer: 3, vocab_size: 32 });
+    cpSync(join(p.dir, 'm1'), join(p.dir, 'corrupt'), { recursive: true });
+    const st = join(p.dir, 'corrupt', 'model.safetensors');
+    writeFileSync(st, readFileSync(st).subarray(0, 5000));
+    const cases: [string, string][] = [
+      ['wide', "models[1] (wide): tensor 'model.layers.0.mlp.down_proj.weight' has shape [8, 12], models[0] (m1) has [8, 16]"],
+      ['deep', "tensor 'model.layers.3.input_layernorm.weight' is not in models[0] (m1)"],
+      ['gpt', 'architecture gpt2 ["GPT2LMHeadModel"] differs from models[0] (m1): llama ["LlamaForCausalLM"]'],
+      ['corrupt', 'truncated'],
+    ];
+    for (const [name, message] of cases) {
+      const out = join(p.dir, `out-${name}`);
+      const file = yaml(p.dir, `merge_method: linear\nmodels:\n  - model: m1\n    parameters: { weight: 1 }\n  - model: ${name}\n    parameters: { weight: 1 }\n`);
+      await expect(runMerge(engine, file, { outDir: out })).rejects.toThrow(message);
+      expect(existsSync(out)).toBe(false);
+    }
+  });
+});
