@@ -150,3 +150,34 @@ describe('aya-fw generate', () => {
     expect(aya(['generate', '--prompt', 'x']).status).toBe(2);
   });
 });
+
+describe('aya-fw merge', () => {
+  it('merges a mergekit YAML into a folder that re-loads, and refuses bad input before writing', () => {
+    const dir = userProject();
+    const llama = join(ROOT, 'test', 'fixtures', 'hf', 'models', 'llama');
+    writeFileSync(join(dir, 'merge.yml'), `merge_method: slerp\nbase_model: ${llama}\nmodels:\n  - model: ${llama}\n  - model: ${llama}\nparameters:\n  t: [0, 0.5, 1]\n`);
+    const r = aya(['merge', 'merge.yml', '--out', 'merged', '--json'], dir);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(json(r).merge.tensors).toBe(21);
+    const gen = json(aya(['generate', '--model', join(dir, 'merged'), '--prompt', 'Hello', '-n', '4', '--json'], dir));
+    const same = json(aya(['generate', '--model', llama, '--prompt', 'Hello', '-n', '4', '--json'], dir));
+    expect(gen.tokens).toEqual(same.tokens);
+
+    writeFileSync(join(dir, 'bad.yml'), `merge_method: linear\nmodels:\n  - model: ${llama}\n`);
+    const bad = aya(['merge', 'bad.yml', '--out', 'bad-out'], dir);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("parameter 'weight' is required by merge method 'linear'");
+    expect(existsSync(join(dir, 'bad-out'))).toBe(false);
+  });
+
+  it('bench merge prints throughput next to the raw read rate', () => {
+    const r = aya(['bench', 'merge', '--size-gb', '0.05', '--models', '2', '--json']);
+    expect(r.status).toBe(0);
+    const b = json(r).benchMerge;
+    expect(b.models).toBe(2);
+    expect(b.readGbPerSecond).toBeGreaterThan(0);
+    expect(b.mergeGbPerSecond).toBeGreaterThan(0);
+    expect(b.peakRssMb).toBeLessThan(1024);
+  });
+});

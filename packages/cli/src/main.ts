@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { AyaError, BACKEND_NAMES, errorMessage } from '@aya-fw/core';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { benchMergeCommand } from './commands/bench';
 import { generateCommand } from './commands/generate';
 import { mergeCommand } from './commands/merge';
 import { pluginsCommand } from './commands/plugins';
@@ -83,6 +84,17 @@ export function buildProgram(): Command {
     .option('--max-shard-size <size>', 'largest output shard (default 5GB)', parseSize)
     .option('--overwrite', 'replace the output folder if it exists')
     .action(action((config: string, _o: unknown, cmd: Command) => mergeCommand(config, cmd.optsWithGlobals())));
+
+  const bench = program.command('bench').description('benchmarks that print numbers (merge; train, generate and matmul come with the kernel work)');
+  bench
+    .command('merge')
+    .description('merge a pool of synthetic bf16 checkpoints and compare the throughput with the raw read rate of the same files')
+    .option('--size-gb <gb>', 'size of each synthetic model', parsePositive, 2)
+    .option('--models <n>', 'models in the pool', parsePositiveInt, 3)
+    .option('--method <id>', 'merge method', 'linear')
+    .option('--dir <dir>', 'folder for the pool (default: a temporary folder)')
+    .option('--keep', 'keep the pool and the merged model')
+    .action(action((_o: unknown, cmd: Command) => benchMergeCommand(cmd.optsWithGlobals())));
 
   program
     .command('generate')

@@ -41,3 +41,4 @@ export * from './random/rng';
 export * from './reporting/progress';
 export * from './hf';
 export * from './merge';
+export * from './kernels/merge-kernels';

@@ -14,6 +14,7 @@ import { MergeConfigSchema, type MergeConfig } from './config';
 import { tensorDepth } from './parameters';
 import { checkParameterNames, resolveParameters, tensorSeed } from './resolve';
 import type { MergeMethodDefinition } from '../registry/contributions';
+import { ScratchArena } from '../kernels/merge-kernels';
 
 /** Options of {@link runMerge}. */
 export interface RunMergeOptions {
@@ -115,7 +116,7 @@ export async function runMerge(engine: Engine, configFile: string, options: RunM
     let outputBytes = 0;
     try {
       const seed = config.random_seed ?? 0;
-      const scratch = new Scratch();
+      const arena = new ScratchArena();
       const readers = [...modelDirs.map((_, i) => sources[i]), ...(base && baseIndex < 0 ? [base] : [])];
       const tensors: TensorToWrite[] = plans.map((plan) => {
         const shape = reference.checkpoint.info(plan.name).shape;
@@ -129,10 +130,18 @@ export async function runMerge(engine: Engine, configFile: string, options: RunM
           *bytes() {
             for (let start = 0; start < total; start += slice) {
               const count = Math.min(slice, total - start);
+              // Fresh large allocations cost page faults on every slice; one reused layout does not.
+              const inDtypes = readers.map((r) => r.checkpoint.info(plan.name).dtype);
+              const views = arena.layout([
+                ...inDtypes.map((d) => count * DTYPE_BYTES[d]),
+                ...inDtypes.map(() => count * 4),
+                count * 4,
+                count * DTYPE_BYTES[dtype],
+              ]);
+              const floats = (v: Uint8Array) => new Float32Array(v.buffer, v.byteOffset, count);
               const values = readers.map((r, i) => {
-                const inDtype = r.checkpoint.info(plan.name).dtype;
-                const raw = r.checkpoint.readInto(plan.name, scratch.bytes(`in${i}`, count * DTYPE_BYTES[inDtype]), start);
-                return toFloat32Into(inDtype, raw, scratch.floats(`in${i}`, count), plan.name);
+                const raw = r.checkpoint.readInto(plan.name, views[i], start);
+                return toFloat32Into(inDtypes[i], raw, floats(views[readers.length + i]), plan.name);
               });
               const merged = engine.mergeTensor({
                 method: method.id,
@@ -145,9 +154,9 @@ export async function runMerge(engine: Engine, configFile: string, options: RunM
                 modelParameters: plan.modelParameters,
                 seed: tensorSeed(seed, plan.name),
                 offset: start,
-                out: scratch.floats('out', count),
+                out: floats(views[2 * readers.length]),
               });
-              const bytes = fromFloat32Into(dtype, merged, scratch.bytes('out', count * DTYPE_BYTES[dtype]), plan.name);
+              const bytes = fromFloat32Into(dtype, merged, views[2 * readers.length + 1], plan.name);
               outputBytes += bytes.byteLength;
               yield bytes;
             }
@@ -172,28 +181,6 @@ export async function runMerge(engine: Engine, configFile: string, options: RunM
 
 /** Values merged at once by elementwise methods: bounds memory whatever the tensor size. */
 export const MERGE_SLICE = 1 << 22;
-
-/**
- * Reusable buffers by role, grown when a larger one is needed: fresh large allocations cost
- * page faults on every tensor, which dominated merge time before buffers were reused.
- */
-class Scratch {
-  readonly #buffers = new Map<string, ArrayBuffer>();
-  #get(key: string, bytes: number): ArrayBuffer {
-    let b = this.#buffers.get(key);
-    if (!b || b.byteLength < bytes) {
-      b = new ArrayBuffer(Math.max(bytes, 8));
-      this.#buffers.set(key, b);
-    }
-    return b;
-  }
-  bytes(role: string, n: number): Uint8Array {
-    return new Uint8Array(this.#get(`b:${role}`, n), 0, n);
-  }
-  floats(role: string, n: number): Float32Array {
-    return new Float32Array(this.#get(`f:${role}`, n * 4), 0, n);
-  }
-}
 
 function numel(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);

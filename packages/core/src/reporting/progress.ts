@@ -41,7 +41,11 @@ export function attachProgress(engine: Engine, reporter: Reporter): void {
   engine.hooks.mergeTensor.intercept({
     call: (req) => {
       if (!merge) return;
-      merge.bytes += (req.tensors.length + (req.base && req.baseIndex === undefined ? 1 : 0)) * req.tensors[0].length * merge.bytesPerValue;
+      const length = req.tensors[0]?.length ?? 0;
+      merge.bytes += (req.tensors.length + (req.base && req.baseIndex === undefined ? 1 : 0)) * length * merge.bytesPerValue;
+      // Large tensors arrive in slices; a tensor counts once, with its last slice.
+      const numel = req.shape.reduce((a, b) => a * b, 1);
+      if ((req.offset ?? 0) + length < numel) return;
       const seconds = Math.max((Date.now() - merge.started) / 1000, 1e-3);
       merge.task.tick(1, `${(merge.bytes / 1e9 / seconds).toFixed(2)} GB/s read`);
     },

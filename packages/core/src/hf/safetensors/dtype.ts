@@ -1,4 +1,5 @@
 import { AyaError } from '../../errors';
+import { bf16ToF32Kernel, f32ToBf16Kernel } from '../../kernels/merge-kernels';
 
 /** The dtypes safetensors names, with their sizes in bytes (sub-byte and fp8 types are read only as raw bytes). */
 export const DTYPE_BYTES = Object.freeze({
@@ -102,6 +103,7 @@ export function toFloat32Into(dtype: Dtype, bytes: Uint8Array, out: Float32Array
       for (let i = 0; i < n; i++) out[i] = view.getFloat32(i * 4, true);
       return out;
     case 'BF16':
+      if (aligned && bf16ToF32Kernel(bytes, out)) return out;
       if (aligned) {
         // The fast path of streaming merges: a bf16 value is the upper half of an f32 (int32 stores stay in V8's fast path).
         const src = new Uint16Array(bytes.buffer, bytes.byteOffset, n);
@@ -167,6 +169,7 @@ export function fromFloat32Into(dtype: Dtype, values: ArrayLike<number>, out: Ui
       for (let i = 0; i < n; i++) view.setFloat32(i * 4, values[i], true);
       return out;
     case 'BF16':
+      if (aligned && values instanceof Float32Array && f32ToBf16Kernel(values, out)) return out;
       if (aligned && values instanceof Float32Array && values.byteOffset % 4 === 0) {
         const src = new Int32Array(values.buffer, values.byteOffset, n);
         const dst = new Uint16Array(out.buffer, out.byteOffset, n);

@@ -1,4 +1,4 @@
-import type { MergeMethodDefinition } from '@aya-fw/core';
+import { axpy, scale, type MergeMethodDefinition } from '@aya-fw/core';
 
 /** mergekit `linear`: θ = Σ wᵢθᵢ / Σ wᵢ (normalize, default true), over every listed model. */
 export const linear: MergeMethodDefinition = {
@@ -13,13 +13,9 @@ export const linear: MergeMethodDefinition = {
     const out = given ?? new Float32Array(n);
     const weights = modelParameters.map((p) => Number(p.weight));
     const total = weights.reduce((a, b) => a + b, 0);
-    const scale = parameters.normalize ? 1 / total : 1;
-    out.fill(0);
-    for (let m = 0; m < tensors.length; m++) {
-      const x = tensors[m];
-      const w = weights[m] * scale;
-      for (let i = 0; i < n; i++) out[i] += w * x[i];
-    }
+    const norm = parameters.normalize ? 1 / total : 1;
+    scale(weights[0] * norm, tensors[0], out);
+    for (let m = 1; m < tensors.length; m++) axpy(weights[m] * norm, tensors[m], out);
     return out;
   },
 };

@@ -1,0 +1,109 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+// @types/node does not declare the WebAssembly namespace; these are the parts used here.
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object) => { exports: object };
+};
+
+interface Exports {
+  memory: WasmMemory;
+  bf16_to_f32(src: number, dst: number, n: number): void;
+  f32_to_bf16(src: number, dst: number, n: number): void;
+  axpy(a: number, x: number, y: number, n: number): void;
+  scale(a: number, x: number, y: number, n: number): void;
+}
+
+let instance: Exports | null | undefined;
+
+/**
+ * The merge kernels (`kernels/merge.wat`, WebAssembly SIMD), or null where the compiled module
+ * is missing or the runtime lacks SIMD; every caller has a typed-array fallback.
+ * `AYA_FW_NO_KERNELS=1` forces the fallback.
+ */
+export function mergeKernels(): Exports | null {
+  if (instance !== undefined) return instance;
+  instance = null;
+  const file = join(__dirname, 'merge.wasm');
+  if (process.env.AYA_FW_NO_KERNELS === '1' || !existsSync(file)) return instance;
+  try {
+    instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(file))).exports as unknown as Exports;
+  } catch {
+    instance = null;
+  }
+  return instance;
+}
+
+function inKernelMemory(k: Exports, ...views: ArrayBufferView[]): boolean {
+  return views.every((v) => v.buffer === k.memory.buffer);
+}
+
+/** bf16 bytes → f32 with SIMD when both views live in kernel memory; false when the caller must fall back. */
+export function bf16ToF32Kernel(src: Uint8Array, dst: Float32Array): boolean {
+  const k = mergeKernels();
+  if (!k || !inKernelMemory(k, src, dst)) return false;
+  k.bf16_to_f32(src.byteOffset, dst.byteOffset, dst.length);
+  return true;
+}
+
+/** f32 → bf16 bytes (round to nearest even) with SIMD when both views live in kernel memory. */
+export function f32ToBf16Kernel(src: Float32Array, dst: Uint8Array): boolean {
+  const k = mergeKernels();
+  if (!k || !inKernelMemory(k, src, dst)) return false;
+  k.f32_to_bf16(src.byteOffset, dst.byteOffset, src.length);
+  return true;
+}
+
+/** y += a·x, with SIMD when both live in kernel memory. */
+export function axpy(a: number, x: Float32Array, y: Float32Array): void {
+  const k = mergeKernels();
+  if (k && inKernelMemory(k, x, y)) {
+    k.axpy(a, x.byteOffset, y.byteOffset, y.length);
+    return;
+  }
+  for (let i = 0; i < y.length; i++) y[i] += a * x[i];
+}
+
+/** y = a·x, with SIMD when both live in kernel memory. */
+export function scale(a: number, x: Float32Array, y: Float32Array): void {
+  const k = mergeKernels();
+  if (k && inKernelMemory(k, x, y)) {
+    k.scale(a, x.byteOffset, y.byteOffset, y.length);
+    return;
+  }
+  for (let i = 0; i < y.length; i++) y[i] = a * x[i];
+}
+
+/**
+ * Scratch memory laid out per use: in kernel memory when the kernels are available (so SIMD
+ * reaches the data without copies), else in a plain buffer. Views from one `layout` call stay
+ * valid until the next call (growing the memory detaches older views).
+ */
+export class ScratchArena {
+  #plain?: ArrayBuffer;
+
+  layout(sizes: readonly number[]): Uint8Array[] {
+    const offsets: number[] = [];
+    let total = 0;
+    for (const s of sizes) {
+      offsets.push(total);
+      total += Math.ceil(s / 16) * 16;
+    }
+    const k = mergeKernels();
+    let buffer: ArrayBufferLike;
+    if (k) {
+      const need = total - k.memory.buffer.byteLength;
+      if (need > 0) k.memory.grow(Math.ceil(need / 65536));
+      buffer = k.memory.buffer;
+    } else {
+      if (!this.#plain || this.#plain.byteLength < total) this.#plain = new ArrayBuffer(Math.max(total, 16));
+      buffer = this.#plain;
+    }
+    return sizes.map((s, i) => new Uint8Array(buffer, offsets[i], s));
+  }
+}
