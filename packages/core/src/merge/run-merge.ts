@@ -64,7 +64,8 @@ export async function runMerge(engine: Engine, configFile: string, options: RunM
   const at = (path: PropertyKey[]) => source.locate(path) ?? configFile;
   let method: MergeMethodDefinition;
   try {
-    method = engine.registries.mergeMethods.get(config.merge_method);
+    // mergekit writes snake_case (`dare_ties`); registry ids are kebab-case.
+    method = engine.registries.mergeMethods.get(config.merge_method.replace(/_/g, '-'));
   } catch (err) {
     throw new UsageError(`${at(['merge_method'])}: merge_method: ${errorMessage(err)}`);
   }

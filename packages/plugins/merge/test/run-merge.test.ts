@@ -50,6 +50,16 @@ describe('aya-fw merge on checkpoints', () => {
     expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).dtype).toBe('float32');
   });
 
+  it('accepts mergekit snake_case method names', async () => {
+    const engine = await createTestEngine({ plugins: [mergePlugin] });
+    const file = yaml(p.dir, 'merge_method: task_arithmetic\nbase_model: m0\nmodels:\n  - model: m1\n    parameters: { weight: 1 }\n');
+    const out = join(p.dir, 'ta');
+    await runMerge(engine, file, { outDir: out });
+    const merged = parameterValues(loadPretrained(out));
+    const name = 'model.layers.1.self_attn.v_proj.weight';
+    merged.get(name)!.forEach((x, i) => expect(x).toBeCloseTo(p.values[1].get(name)![i], 5));
+  });
+
   it('TIES with a gradient density over depth and a bf16 output keeps the base where task vectors vanish', async () => {
     const engine = await createTestEngine({ plugins: [mergePlugin] });
     const file = yaml(
