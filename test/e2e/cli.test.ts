@@ -17,7 +17,8 @@ describe('aya-fw CLI', () => {
     const r = aya(['plugins', '--json']);
     expect(r.status).toBe(0);
     const { plugins } = json(r);
-    expect(Object.keys(plugins)).toEqual(['@aya-fw/plugin-optimizers', '@aya-fw/plugin-dpo', '@aya-fw/plugin-copg', '@aya-fw/plugin-bandit']);
+    expect(Object.keys(plugins)).toEqual(['@aya-fw/plugin-optimizers', '@aya-fw/plugin-dpo', '@aya-fw/plugin-copg', '@aya-fw/plugin-bandit', '@aya-fw/plugin-merge']);
+    expect(plugins['@aya-fw/plugin-merge'].mergeMethods.map((m: { id: string }) => m.id)).toEqual(['linear', 'task-arithmetic', 'ties', 'dare-linear', 'dare-ties', 'slerp']);
     expect(plugins['@aya-fw/plugin-dpo'].losses.map((l: { id: string }) => l.id)).toEqual(['dpo', 'ipo']);
     expect(plugins['@aya-fw/plugin-bandit'].trainers[0].id).toBe('bandit');
     const text = aya(['plugins']);
