@@ -42,3 +42,4 @@ export * from './reporting/progress';
 export * from './hf';
 export * from './merge';
 export * from './kernels/merge-kernels';
+export * from './backend/wasm-kernels';

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { dirname, join } from 'node:path';
 import { UsageError, errorMessage } from '../errors';
+import { registerWasmKernels } from './wasm-kernels';
 
 /** Backends a user can ask for with `--backend`. */
 export const BACKEND_NAMES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -27,6 +28,8 @@ interface Candidate {
   readonly pkg: string;
   readonly tfBackend: string;
   readonly init?: (mod: unknown, load: ModuleLoader) => void;
+  /** Runs once the backend is active (kernel replacements). */
+  readonly ready?: () => void;
 }
 
 const CANDIDATES: readonly Candidate[] = [
@@ -41,6 +44,7 @@ const CANDIDATES: readonly Candidate[] = [
       const pkgJson = load.resolve('@tensorflow/tfjs-backend-wasm/package.json');
       (mod as { setWasmPaths(prefix: string, usePlatformFetch?: boolean): void }).setWasmPaths(join(dirname(pkgJson), 'dist') + '/');
     },
+    ready: registerWasmKernels,
   },
   { name: 'cpu', pkg: '@tensorflow/tfjs', tfBackend: 'cpu' },
 ];
@@ -54,6 +58,7 @@ async function activate(c: Candidate, load: ModuleLoader): Promise<void> {
   const ok = await tf.setBackend(c.tfBackend);
   if (!ok) throw new Error(`tf.setBackend('${c.tfBackend}') returned false`);
   await tf.ready();
+  c.ready?.();
 }
 
 /**
