@@ -7,6 +7,7 @@ import { mergeCommand } from './commands/merge';
 import { pluginsCommand } from './commands/plugins';
 import { reproCommand } from './commands/repro';
 import { runCommand } from './commands/run';
+import { trainCommand } from './commands/train';
 import type { Session } from './session';
 
 const { version } = require('../package.json') as { version: string };
@@ -55,7 +56,7 @@ export function buildProgram(): Command {
     .description("Cohere's multilingual post-training recipes for Node.js: preference training, online RL, MoE adapters, merging")
     .version(version, '-V, --version')
     .option('-p, --plugins <list>', 'plugins to load, comma-separated (dpo → @aya-fw/plugin-dpo → aya-fw-plugin-dpo → dpo → ./dpo)', parseList)
-    .option('--no-default-plugins', "do not load aya-fw's own plugins (optimizers, dpo, copg, bandit, merge)")
+    .option('--no-default-plugins', "do not load aya-fw's own plugins (data, optimizers, sft, reward, dpo, copg, bandit, merge)")
     .addOption(new Option('-b, --backend <name>', 'compute backend (default: auto)').choices(BACKEND_NAMES))
     .option('-q, --quiet', 'print nothing but errors')
     .option('--json', 'print one JSON document with the results')
@@ -69,7 +70,20 @@ export function buildProgram(): Command {
     .argument('<recipe>', 'recipe file')
     .option('-o, --out <dir>', 'output folder (default: the recipe outDir, else runs/<name>)')
     .option('--seed <n>', 'seed of every random choice (default: the recipe seed)', parseSeed)
+    .option('--resume', 'continue each stage from its newest complete checkpoint')
     .action(action((recipe: string, _o: unknown, cmd: Command) => runCommand(recipe, cmd.optsWithGlobals())));
+
+  program
+    .command('train')
+    .description('run one trainer (sft, reward, …) on a model folder and a data file')
+    .argument('<trainer>', 'trainer id (aya-fw plugins lists them)')
+    .option('-m, --model <dir>', 'model folder (config.json, safetensors, tokenizer.json)')
+    .option('-d, --data <file>', 'training data: JSONL, JSON or Parquet in a TRL format')
+    .option('-c, --config <file>', "the trainer's options, YAML or JSON")
+    .option('-o, --out <dir>', 'output folder (default runs/<trainer>)')
+    .option('--seed <n>', 'seed of every random choice (default 0)', parseSeed)
+    .option('--resume', 'continue from the newest complete checkpoint in the output folder')
+    .action(action((trainer: string, _o: unknown, cmd: Command) => trainCommand(trainer, cmd.optsWithGlobals())));
 
   program
     .command('plugins')

@@ -43,3 +43,5 @@ export * from './hf';
 export * from './merge';
 export * from './kernels/merge-kernels';
 export * from './backend/wasm-kernels';
+export * from './data';
+export * from './training';

@@ -6,6 +6,7 @@ import { openSession, startBackend, type GlobalOptions, type Session } from '../
 export interface RunOptions extends GlobalOptions {
   readonly out?: string;
   readonly seed?: number;
+  readonly resume?: boolean;
 }
 
 /** `aya-fw run <recipe>`: loads the recipe's plugins and runs its stages. */
@@ -19,7 +20,7 @@ export async function runCommand(recipeFile: string, opts: RunOptions): Promise<
   const backend = await startBackend(session, (opts.backend ?? recipe.backend) as BackendName);
   const outDir = opts.out ? resolve(opts.out) : recipe.outDir ? resolve(baseDir, recipe.outDir) : resolve('runs', recipe.name);
   const seed = opts.seed ?? recipe.seed;
-  const result = await runRecipe(session.engine, loaded, { outDir, seed, backend: backend.name });
+  const result = await runRecipe(session.engine, loaded, { outDir, seed, backend: backend.name, resume: opts.resume });
   const { reporter } = session;
   for (const [stage, r] of Object.entries(result.stages)) {
     const metrics = Object.entries(r.metrics).map(([k, v]) => `${k} ${formatNumber(v)}`).join(', ');

@@ -3,7 +3,7 @@ import type { Container } from 'inversify';
 import { parseWithSchema, type ParseOptions } from '../config/validate';
 import { AyaError, UsageError } from '../errors';
 import type { AyaPlugin } from '../plugin/plugin';
-import type { AdaptableModel, Configurable, DataRow, LossOutput, TensorMergeRequest } from '../registry/contributions';
+import type { AdaptableModel, Configurable, DataRecord, LossOutput, TensorMergeRequest } from '../registry/contributions';
 import { collectRegistries, type Registries } from '../registry/registries';
 import { silentReporter, type Reporter } from '../reporting/reporter';
 import { Tokens } from '../tokens';
@@ -21,8 +21,14 @@ export interface TrainStepArgs {
   readonly optimizer: tf.Optimizer;
   /** The trainable variables; only they receive gradients and optimizer state. */
   readonly variables: readonly tf.Variable[];
-  /** Builds the loss of this step (typically through {@link Engine.computeLoss}). */
-  readonly loss: () => LossOutput;
+  /** Builds the loss of micro-batch `micro` of this step (typically through {@link Engine.computeLoss}). */
+  readonly loss: (micro: number) => LossOutput;
+  /** Micro-batches whose gradients are averaged into one update (default 1). */
+  readonly accumulate?: number;
+  /** Scale gradients down to this global L2 norm when above it (PyTorch's `clip_grad_norm_`). */
+  readonly clipGradNorm?: number;
+  /** Learning rate of this update, for optimizers that take one per step (the schedule's value). */
+  readonly learningRate?: number;
 }
 
 /**
@@ -100,42 +106,59 @@ export class Engine {
     return out;
   }
 
-  /** Opens a dataset through `loadData`, passing each row through `transformRow`. */
-  async *loadData(request: DataRequest): AsyncGenerator<DataRow> {
-    const rows = await this.hooks.loadData.promise(request);
-    if (!rows) throw new UsageError(`${request.file}: no dataset format reads this file`);
-    for await (const row of rows) yield this.hooks.transformRow.call(row, request);
+  /** Opens a dataset through `loadData`, passing each parsed row through `transformRow`. */
+  async *loadData(request: DataRequest): AsyncGenerator<DataRecord> {
+    const records = await this.hooks.loadData.promise(request);
+    if (!records) throw new UsageError(`${request.file}: no dataset format reads this file`);
+    for await (const record of records) yield record.row ? { ...record, row: this.hooks.transformRow.call(record.row, request) } : record;
   }
 
   /**
-   * One optimizer update inside `tf.tidy`: loss and gradients of `variables`, the
-   * `beforeOptimizerStep` waterfall, the update, then `afterOptimizerStep` and `step`.
-   * A NaN or infinite loss throws before anything is applied.
+   * One optimizer update inside `tf.tidy`: loss and gradients of `variables` (averaged over
+   * `accumulate` micro-batches), the global gradient norm and optional clipping, the
+   * `beforeOptimizerStep` waterfall, the update, then `afterOptimizerStep` and `step`. A NaN
+   * or infinite loss throws before anything is applied.
    */
   trainStep(args: TrainStepArgs): StepInfo {
+    const micro = args.accumulate ?? 1;
     let info: StepInfo | undefined;
     tf.tidy(() => {
-      let metrics: Readonly<Record<string, tf.Scalar>> = {};
-      const { value, grads } = tf.variableGrads(() => {
-        const out = args.loss();
-        metrics = out.metrics ?? {};
-        for (const m of Object.values(metrics)) tf.keep(m);
-        return out.loss;
-      }, args.variables as tf.Variable[]);
-      const loss = value.dataSync()[0];
-      const read: Record<string, number> = {};
-      for (const [k, m] of Object.entries(metrics)) {
-        read[k] = m.dataSync()[0];
-        m.dispose();
+      let grads: tf.NamedTensorMap = {};
+      let lossSum = 0;
+      const metricSums: Record<string, number> = {};
+      for (let i = 0; i < micro; i++) {
+        let metrics: Readonly<Record<string, tf.Scalar>> = {};
+        const { value, grads: g } = tf.variableGrads(() => {
+          const out = args.loss(i);
+          metrics = out.metrics ?? {};
+          for (const m of Object.values(metrics)) tf.keep(m);
+          return micro === 1 ? out.loss : (tf.div(out.loss, micro) as tf.Scalar);
+        }, args.variables as tf.Variable[]);
+        const loss = value.dataSync()[0] * micro;
+        for (const [k, m] of Object.entries(metrics)) {
+          metricSums[k] = (metricSums[k] ?? 0) + m.dataSync()[0];
+          m.dispose();
+        }
+        if (!Number.isFinite(loss)) {
+          throw new AyaError(`stage '${args.stage}': loss is ${loss} at step ${args.step}; stopping before the update`);
+        }
+        lossSum += loss;
+        grads = i === 0 ? g : Object.fromEntries(Object.entries(grads).map(([k, v]) => [k, tf.add(v, g[k])]));
       }
-      if (!Number.isFinite(loss)) {
-        throw new AyaError(`stage '${args.stage}': loss is ${loss} at step ${args.step}; stopping before the update`);
+      const squares = Object.values(grads).map((g) => tf.sum(tf.square(g)));
+      const gradNorm = squares.length ? Math.sqrt(tf.addN(squares).dataSync()[0]) : 0;
+      if (args.clipGradNorm !== undefined && gradNorm > args.clipGradNorm) {
+        const scale = args.clipGradNorm / (gradNorm + 1e-6);
+        grads = Object.fromEntries(Object.entries(grads).map(([k, v]) => [k, tf.mul(v, scale)]));
+      }
+      if (args.learningRate !== undefined && 'learningRate' in args.optimizer) {
+        (args.optimizer as unknown as { learningRate: number }).learningRate = args.learningRate;
       }
       const stepInfo = { stage: args.stage, step: args.step, optimizer: args.optimizer };
-      const clipped = this.hooks.beforeOptimizerStep.call(grads, stepInfo);
-      args.optimizer.applyGradients(clipped);
+      args.optimizer.applyGradients(this.hooks.beforeOptimizerStep.call(grads, stepInfo));
       this.hooks.afterOptimizerStep.call(stepInfo);
-      info = { stage: args.stage, step: args.step, totalSteps: args.totalSteps, loss, metrics: read };
+      const metrics = Object.fromEntries(Object.entries(metricSums).map(([k, v]) => [k, v / micro]));
+      info = { stage: args.stage, step: args.step, totalSteps: args.totalSteps, loss: lossSum / micro, metrics, gradNorm, learningRate: args.learningRate };
       this.hooks.step.call(info);
     });
     return info!;

@@ -35,6 +35,10 @@ export interface StepInfo {
   readonly totalSteps?: number;
   readonly loss: number;
   readonly metrics: Readonly<Record<string, number>>;
+  /** Global L2 norm of the gradients before clipping. */
+  readonly gradNorm?: number;
+  /** Learning rate of this update, when a schedule set one. */
+  readonly learningRate?: number;
 }
 
 /** An evaluation; taps may add metrics to `metrics`. */

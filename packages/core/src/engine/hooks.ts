@@ -6,7 +6,7 @@ import {
   SyncHook,
   SyncWaterfallHook,
 } from 'tapable';
-import type { AdaptableModel, DataRow, LossOutput, TensorMergeRequest } from '../registry/contributions';
+import type { AdaptableModel, DataRecord, DataRow, LossOutput, TensorMergeRequest } from '../registry/contributions';
 import type {
   AdapterRequest,
   CheckpointInfo,
@@ -53,8 +53,8 @@ export function createHooks() {
     checkpoint: new AsyncSeriesHook<[CheckpointInfo]>(['checkpoint']),
 
     // ---------------------------------------------------------------- data
-    /** Opens a dataset as rows; the first tap to return an iterable wins (default: the dataset-format registry). */
-    loadData: new AsyncSeriesBailHook<[DataRequest], AsyncIterable<DataRow> | undefined>(['request']),
+    /** Opens a dataset as records; the first tap to return an iterable wins (default: the dataset-format registry). */
+    loadData: new AsyncSeriesBailHook<[DataRequest], AsyncIterable<DataRecord> | undefined>(['request']),
     /** Transforms each row as it is read (filters return the row unchanged or throw). */
     transformRow: new SyncWaterfallHook<[DataRow, DataRequest]>(['row', 'request']),
     /** Post-processes a collated batch. */

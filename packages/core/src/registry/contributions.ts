@@ -76,6 +76,10 @@ export interface TrainerContext<C = unknown> {
   readonly reporter: Reporter;
   /** Outputs of earlier stages of the same recipe, by stage name. */
   readonly previous: Readonly<Record<string, TrainerResult>>;
+  /** Folder that relative paths in the options resolve from (the recipe's folder, or the working directory). */
+  readonly baseDir: string;
+  /** Continue from the newest complete checkpoint in `outDir` (`--resume`). */
+  readonly resume?: boolean;
 }
 
 /** What a trainer reports back: final metrics and the files it wrote. */
@@ -172,12 +176,21 @@ export interface MergeMethodDefinition extends Contribution {
 /** One row of a dataset, as parsed from JSONL, JSON or Parquet. */
 export type DataRow = Readonly<Record<string, unknown>>;
 
+/** One row as read from a file, or the reason it could not be read. */
+export interface DataRecord {
+  /** The parsed row; absent when `error` says why it could not be parsed. */
+  readonly row?: DataRow;
+  /** `file:line` (JSONL) or `file#index` (JSON, Parquet). */
+  readonly where: string;
+  readonly error?: string;
+}
+
 /** A dataset file format, chosen by id or file extension. */
 export interface DatasetFormatDefinition extends Contribution {
   /** Extensions this format reads, with the dot (`.jsonl`). */
   readonly extensions: readonly string[];
-  /** Rows in file order; errors name `file:line` or the row index. */
-  read(file: string): AsyncIterable<DataRow>;
+  /** Records in file order, streamed where the format allows; a malformed row is a record with `error`. */
+  read(file: string): AsyncIterable<DataRecord>;
 }
 
 /** A programmatic reward: a score for a completion of a prompt. */

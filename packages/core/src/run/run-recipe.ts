@@ -11,6 +11,8 @@ export interface RunRecipeOptions {
   readonly seed: number;
   /** Name of the backend in use, for the run record. */
   readonly backend: string;
+  /** Continue stages from their newest complete checkpoints. */
+  readonly resume?: boolean;
 }
 
 /**
@@ -47,6 +49,8 @@ export async function runRecipe(engine: Engine, loaded: LoadedRecipe, options: R
       seed: options.seed + index,
       reporter: engine.reporter,
       previous: { ...stages },
+      baseDir: loaded.baseDir,
+      resume: options.resume,
     });
     await engine.hooks.afterStage.promise(info, { stages: { ...stages } });
   }

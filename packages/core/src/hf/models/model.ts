@@ -94,7 +94,7 @@ export class PretrainedModel implements AdaptableModel {
   /** Logits for `inputs`; differentiable. Call inside `tf.tidy`. */
   forward(inputs: ForwardInputs): ForwardOutput {
     const hidden = this.architecture.hidden(this, inputs);
-    if (this.task === 'sequence-classification') return { logits: this.#pooledScores(hidden, inputs.inputIds), hidden };
+    if (this.task === 'sequence-classification') return { logits: this.#pooledScores(hidden, inputs.inputIds, inputs.attentionMask), hidden };
     const head = this.config.tieWordEmbeddings ? this.param(this.architecture.embeddingName) : this.param('lm_head.weight');
     let logits = linear(hidden, head);
     if (this.config.logitScale !== 1) logits = tf.mul(logits, this.config.logitScale);
@@ -102,13 +102,17 @@ export class PretrainedModel implements AdaptableModel {
     return { logits, hidden };
   }
 
-  /** Scores at the last non-pad token of each row, as transformers pools reward models. */
-  #pooledScores(hidden: tf.Tensor3D, inputIds: tf.Tensor2D): tf.Tensor2D {
+  /**
+   * Scores at the last non-pad token of each row, as transformers pools reward models (tokens
+   * unequal to pad_token_id; the attention mask when the config has no pad token).
+   */
+  #pooledScores(hidden: tf.Tensor3D, inputIds: tf.Tensor2D, attentionMask?: tf.Tensor2D): tf.Tensor2D {
     const scores = linear(hidden, this.param('score.weight'));
     const [b, s] = inputIds.shape;
     const pad = this.config.padTokenId;
     const positions = tf.reshape(tf.range(0, s, 1, 'int32'), [1, s]);
-    const nonPad = pad === null ? tf.onesLike(inputIds) : tf.cast(tf.notEqual(inputIds, pad), 'int32');
+    const nonPad =
+      pad !== null ? tf.cast(tf.notEqual(inputIds, pad), 'int32') : attentionMask ? tf.cast(attentionMask, 'int32') : tf.onesLike(inputIds);
     const last = tf.max(tf.mul(positions, nonPad), 1);
     const pick = tf.reshape(tf.oneHot(last, s), [b, s, 1]);
     return tf.sum(tf.mul(scores, pick), 1) as tf.Tensor2D;

@@ -1,0 +1,4 @@
+export * from './examples';
+export * from './load';
+export * from './tokenize';
+export * from './batch';

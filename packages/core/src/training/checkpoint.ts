@@ -1,0 +1,89 @@
+import * as tf from '@tensorflow/tfjs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Engine } from '../engine/engine';
+import { AyaError } from '../errors';
+import type { PretrainedModel } from '../hf/models/model';
+import { savePretrained } from '../hf/models/save';
+import { Checkpoint as WeightsFile } from '../hf/safetensors/checkpoint';
+import { SafetensorsFile } from '../hf/safetensors/file';
+import { fromFloat32 } from '../hf/safetensors/dtype';
+import { writeSafetensors } from '../hf/safetensors/write';
+import type { AyaOptimizer } from './optimizer';
+
+/** What a checkpoint records besides weights and optimizer state. */
+export interface TrainerState {
+  /** Optimizer updates done. */
+  readonly step: number;
+  readonly totalSteps: number;
+  readonly seed: number;
+  /** The last logged loss. */
+  readonly loss: number;
+  readonly stage: string;
+}
+
+const PREFIX = 'step-';
+
+/** Folder of the checkpoint after `step` updates. */
+export function checkpointDir(outDir: string, step: number): string {
+  return join(outDir, 'checkpoints', `${PREFIX}${String(step).padStart(6, '0')}`);
+}
+
+/**
+ * Writes a checkpoint: the model as an HF folder, optimizer state, trainer state. Everything is
+ * written into a temporary folder (the `checkpoint` hook runs there) and renamed into place, so
+ * a folder named `step-*` is always complete.
+ */
+export async function saveCheckpoint(engine: Engine, outDir: string, model: PretrainedModel, optimizer: AyaOptimizer, state: TrainerState): Promise<string> {
+  const dir = checkpointDir(outDir, state.step);
+  const tmp = `${dir}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  savePretrained(model, join(tmp, 'model'));
+  const tensors = Object.entries(optimizer.stateTensors());
+  writeSafetensors(
+    join(tmp, 'optimizer.safetensors'),
+    tensors.map(([name, t]) => ({ name, dtype: 'F32' as const, shape: t.shape, bytes: () => fromFloat32('F32', t.dataSync() as Float32Array) })),
+    { format: 'aya-fw-optimizer' },
+  );
+  tensors.find(([n]) => n === '__step__')?.[1].dispose();
+  writeFileSync(join(tmp, 'trainer_state.json'), JSON.stringify(state, null, 2) + '\n');
+  await engine.hooks.checkpoint.promise({ stage: state.stage, step: state.step, dir: tmp });
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(tmp, dir);
+  return dir;
+}
+
+/** The newest complete checkpoint under `outDir`, if any (temporary folders are ignored). */
+export function latestCheckpoint(outDir: string): string | undefined {
+  const root = join(outDir, 'checkpoints');
+  if (!existsSync(root)) return undefined;
+  const done = readdirSync(root)
+    .filter((d) => new RegExp(`^${PREFIX}\\d+$`).test(d) && existsSync(join(root, d, 'trainer_state.json')))
+    .sort();
+  return done.length ? join(root, done[done.length - 1]) : undefined;
+}
+
+/** Loads a checkpoint's weights into `model` and its state into `optimizer`; returns the trainer state. */
+export function restoreCheckpoint(dir: string, model: PretrainedModel, optimizer: AyaOptimizer): TrainerState {
+  const weights = WeightsFile.open(join(dir, 'model'));
+  try {
+    for (const [name, variable] of model.namedParameters()) {
+      if (!weights.has(name)) throw new AyaError(`${dir}: checkpoint has no weights for '${name}'`);
+      const t = tf.tensor(weights.readFloat32(name), variable.shape);
+      variable.assign(t);
+      t.dispose();
+    }
+  } finally {
+    weights.close();
+  }
+  const file = SafetensorsFile.open(join(dir, 'optimizer.safetensors'));
+  try {
+    const state: Record<string, { values: Float32Array; shape: readonly number[] }> = {};
+    for (const [name, info] of file.tensors) state[name] = { values: file.readFloat32(name), shape: info.shape };
+    optimizer.loadState(state);
+  } finally {
+    file.close();
+  }
+  return JSON.parse(readFileSync(join(dir, 'trainer_state.json'), 'utf8')) as TrainerState;
+}

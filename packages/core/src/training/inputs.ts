@@ -1,0 +1,43 @@
+import { resolve } from 'node:path';
+import { UsageError } from '../errors';
+import type { TrainerContext } from '../registry/contributions';
+import { Rng } from '../random/rng';
+
+/**
+ * A model or data path from a trainer's options: `stage:<name>` names an artifact of an earlier
+ * recipe stage (its `model`, or the artifact named after a slash: `stage:pairs/data`); anything
+ * else is a path relative to the recipe's folder (or the working directory).
+ */
+export function resolveInput(ctx: TrainerContext<unknown>, value: string, artifact: string): string {
+  if (!value.startsWith('stage:')) return resolve(ctx.baseDir, value);
+  const [stage, name = artifact] = value.slice('stage:'.length).split('/');
+  const result = ctx.previous[stage];
+  if (!result) throw new UsageError(`${ctx.stage}: '${value}' names stage '${stage}', which has not run before this one (earlier: ${Object.keys(ctx.previous).join(', ') || 'none'})`);
+  const path = result.artifacts?.[name];
+  if (!path) throw new UsageError(`${ctx.stage}: stage '${stage}' has no '${name}' output (it has: ${Object.keys(result.artifacts ?? {}).join(', ') || 'none'})`);
+  return path;
+}
+
+/** A seeded split: `share` of the items (at least one, when there are two or more) held out. */
+export function splitHeldOut<T>(items: readonly T[], share: number, seed: number): { train: T[]; held: T[] } {
+  if (share <= 0 || items.length < 2) return { train: [...items], held: [] };
+  const order = new Rng(seed ^ 0x5eed).permutation(items.length);
+  const n = Math.max(1, Math.round(share * items.length));
+  return { train: order.slice(n).map((i) => items[i]), held: order.slice(0, n).map((i) => items[i]) };
+}
+
+/** Means of `value` overall and per `language` column (`loss`, `loss/en`…). */
+export function meansByLanguage<T>(items: readonly T[], value: (t: T) => number, language: (t: T) => unknown, name: string): Record<string, number> {
+  const groups = new Map<string, number[]>();
+  const all: number[] = [];
+  for (const t of items) {
+    const v = value(t);
+    all.push(v);
+    const lang = language(t);
+    if (typeof lang === 'string') groups.set(lang, [...(groups.get(lang) ?? []), v]);
+  }
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const out: Record<string, number> = { [name]: mean(all) };
+  for (const [lang, xs] of [...groups].sort()) out[`${name}/${lang}`] = mean(xs);
+  return out;
+}

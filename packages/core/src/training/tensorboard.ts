@@ -1,0 +1,108 @@
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+
+const CRC_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let i = 0; i < 256; i++) {
+    let c = i;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
+    table[i] = c >>> 0;
+  }
+  return table;
+})();
+
+/** CRC-32C (Castagnoli), as TFRecord uses. */
+export function crc32c(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/** TFRecord's masked CRC: ((crc >>> 15) | (crc << 17)) + 0xa282ead8. */
+export function maskedCrc(bytes: Uint8Array): number {
+  const c = crc32c(bytes);
+  return ((((c >>> 15) | (c << 17)) >>> 0) + 0xa282ead8) >>> 0;
+}
+
+/** Minimal protobuf writer for the few Event and Summary fields TensorBoard reads. */
+class Proto {
+  readonly bytes: number[] = [];
+  varint(v: number | bigint): this {
+    let x = BigInt(v);
+    while (x >= 0x80n) {
+      this.bytes.push(Number((x & 0x7fn) | 0x80n));
+      x >>= 7n;
+    }
+    this.bytes.push(Number(x));
+    return this;
+  }
+  key(field: number, wire: number): this {
+    return this.varint((field << 3) | wire);
+  }
+  double(field: number, v: number): this {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setFloat64(0, v, true);
+    this.key(field, 1).bytes.push(...b);
+    return this;
+  }
+  float(field: number, v: number): this {
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setFloat32(0, v, true);
+    this.key(field, 5).bytes.push(...b);
+    return this;
+  }
+  int64(field: number, v: number): this {
+    return this.key(field, 0).varint(v);
+  }
+  bytesField(field: number, b: Uint8Array | number[]): this {
+    this.key(field, 2).varint(b.length).bytes.push(...b);
+    return this;
+  }
+  string(field: number, s: string): this {
+    return this.bytesField(field, new TextEncoder().encode(s));
+  }
+  done(): Uint8Array {
+    return Uint8Array.from(this.bytes);
+  }
+}
+
+/**
+ * Writes TensorBoard event files (`events.out.tfevents.*`): TFRecords of `Event` protos with
+ * scalar `Summary` values, readable by TensorBoard without TensorFlow installed here.
+ */
+export class TensorBoardWriter {
+  readonly file: string;
+  readonly #fd: number;
+
+  constructor(dir: string) {
+    mkdirSync(dir, { recursive: true });
+    this.file = join(dir, `events.out.tfevents.${Math.floor(Date.now() / 1000)}.${hostname()}.${process.pid}`);
+    this.#fd = openSync(this.file, 'a');
+    this.#record(new Proto().double(1, Date.now() / 1000).int64(2, 0).string(3, 'brain.Event:2').done());
+  }
+
+  /** One scalar per tag at `step`. */
+  scalars(step: number, values: Readonly<Record<string, number>>): void {
+    const summary = new Proto();
+    for (const [tag, v] of Object.entries(values)) {
+      if (!Number.isFinite(v)) continue;
+      summary.bytesField(1, new Proto().string(1, tag).float(2, v).done());
+    }
+    this.#record(new Proto().double(1, Date.now() / 1000).int64(2, step).bytesField(5, summary.done()).done());
+  }
+
+  #record(data: Uint8Array): void {
+    const header = new Uint8Array(8);
+    new DataView(header.buffer).setBigUint64(0, BigInt(data.length), true);
+    const crcs = new Uint8Array(4);
+    new DataView(crcs.buffer).setUint32(0, maskedCrc(header), true);
+    const tail = new Uint8Array(4);
+    new DataView(tail.buffer).setUint32(0, maskedCrc(data), true);
+    writeSync(this.#fd, Buffer.concat([header, crcs, data, tail]));
+  }
+
+  close(): void {
+    closeSync(this.#fd);
+  }
+}

@@ -1,0 +1,127 @@
+import {
+  loadExamples,
+  loadPretrained,
+  logSigmoid,
+  padBatch,
+  batchTensors,
+  resolveInput,
+  runTrainingLoop,
+  splitHeldOut,
+  tf,
+  Tokenizer,
+  tokenizePromptCompletion,
+  TrainingConfigSchema,
+  z,
+  meansByLanguage,
+  type DataRow,
+  type PretrainedModel,
+  type TokenizedSequence,
+  type TrainerDefinition,
+} from '@aya-fw/core';
+
+/** Options of the `reward` trainer. */
+export const RewardConfigSchema = TrainingConfigSchema.extend({
+  /** Base model folder (a causal LM gets a new score head) or `stage:<name>`. */
+  model: z.string(),
+  /** Preference data: chosen/rejected with an explicit or implicit prompt; a `margin` column is used when present. */
+  data: z.string(),
+  /** Margin added to every pair when the data has none (default 0). */
+  margin: z.number().default(0),
+}).strict();
+export type RewardConfig = z.infer<typeof RewardConfigSchema>;
+
+interface Pair {
+  readonly chosen: TokenizedSequence;
+  readonly rejected: TokenizedSequence;
+  readonly margin: number;
+  readonly row: DataRow;
+}
+
+/** r(chosen) and r(rejected) for a batch of pairs, [b] each. */
+function scores(model: PretrainedModel, pairs: readonly Pair[], padId: number): { chosen: tf.Tensor1D; rejected: tf.Tensor1D } {
+  const t = batchTensors(padBatch([...pairs.map((p) => p.chosen), ...pairs.map((p) => p.rejected)], padId));
+  const r = tf.reshape(model.forward({ inputIds: t.inputIds, attentionMask: t.attentionMask }).logits, [-1]);
+  const [chosen, rejected] = tf.split(r, 2) as [tf.Tensor1D, tf.Tensor1D];
+  return { chosen, rejected };
+}
+
+/** Bradley-Terry loss −log σ(r⁺ − r⁻ − m), averaged, with accuracy and margin metrics. */
+export function bradleyTerryLoss(chosen: tf.Tensor1D, rejected: tf.Tensor1D, margin: tf.Tensor1D) {
+  const diff = tf.sub(chosen, rejected);
+  return {
+    loss: tf.neg(tf.mean(logSigmoid(tf.sub(diff, margin)))) as tf.Scalar,
+    metrics: {
+      accuracy: tf.mean(tf.cast(tf.greater(diff, 0), 'float32')) as tf.Scalar,
+      'rewards/margin': tf.mean(diff) as tf.Scalar,
+    },
+  };
+}
+
+/** `reward`: a Bradley-Terry reward model on preference pairs, saved as `*ForSequenceClassification`. */
+export const rewardTrainer: TrainerDefinition<RewardConfig> = {
+  id: 'reward',
+  description: 'Bradley-Terry reward model (−log σ(r⁺ − r⁻ − margin)), saved as an HF sequence-classification checkpoint',
+  configSchema: RewardConfigSchema,
+  async run(ctx) {
+    const c = ctx.config;
+    const modelDir = resolveInput(ctx, c.model, 'model');
+    const tokenizer = Tokenizer.fromPretrained(modelDir);
+    const model = loadPretrained(modelDir, { newHead: { numLabels: 1, seed: ctx.seed } });
+    const padId = model.config.padTokenId ?? tokenizer.padTokenId ?? tokenizer.eosTokenId ?? 0;
+    const opts = { maxLength: c.maxLength, maxPromptLength: c.maxPromptLength };
+    const read = async (file: string) => {
+      const { examples, skipped } = await loadExamples(ctx.engine, { file, kinds: ['preference'], skipBadRows: c.skipBadRows });
+      if (skipped.length) ctx.reporter.warn(`${file}: skipped ${skipped.length} malformed rows (first: ${skipped[0].message})`);
+      return examples.map(({ example, row, where }): Pair => {
+        const e = example as Extract<typeof example, { kind: 'preference' }>;
+        const full = (completion: typeof e.chosen): TokenizedSequence => {
+          const ids = tokenizePromptCompletion(tokenizer, e.prompt, completion, where, opts);
+          const all = [...ids.promptIds, ...ids.completionIds];
+          return { ids: all, lossMask: all.map(() => 1) };
+        };
+        return { chosen: full(e.chosen), rejected: full(e.rejected), margin: e.margin ?? c.margin, row };
+      });
+    };
+    const all = await read(resolveInput(ctx, c.data, 'data'));
+    const { train, held } = c.evalData ? { train: all, held: await read(resolveInput(ctx, c.evalData, 'data')) } : splitHeldOut(all, c.evalSplit, ctx.seed);
+    const lossOf = (pairs: readonly Pair[]) => {
+      const s = scores(model, pairs, padId);
+      return bradleyTerryLoss(s.chosen, s.rejected, tf.tensor1d(pairs.map((p) => p.margin)));
+    };
+    try {
+      const result = await runTrainingLoop<Pair>({
+        engine: ctx.engine,
+        stage: ctx.stage,
+        outDir: ctx.outDir,
+        seed: ctx.seed,
+        model,
+        config: c,
+        items: train,
+        resume: ctx.resume,
+        loss: lossOf,
+        tokens: (batch) => batch.reduce((n, p) => n + p.chosen.ids.length + p.rejected.ids.length, 0),
+        evaluate: held.length
+          ? () => {
+              const correct: number[] = [];
+              for (let i = 0; i < held.length; i += c.batchSize) {
+                const part = held.slice(i, i + c.batchSize);
+                const d = tf.tidy(() => {
+                  const s = scores(model, part, padId);
+                  return tf.sub(s.chosen, s.rejected);
+                });
+                correct.push(...Array.from(d.dataSync(), (x) => (x > 0 ? 1 : 0)));
+                d.dispose();
+              }
+              return meansByLanguage(held.map((p, i) => ({ p, ok: correct[i] })), (x) => x.ok, (x) => x.p.row.language, 'accuracy');
+            }
+          : undefined,
+      });
+      return {
+        metrics: { train_loss: result.loss, steps: result.steps, ...Object.fromEntries(Object.entries(result.evalMetrics).map(([k, v]) => [`eval_${k}`, v])) },
+        artifacts: { model: result.modelDir, metrics: `${ctx.outDir}/metrics.jsonl` },
+      };
+    } finally {
+      model.dispose();
+    }
+  },
+};
