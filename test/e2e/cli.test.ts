@@ -17,7 +17,9 @@ describe('aya-fw CLI', () => {
     const r = aya(['plugins', '--json']);
     expect(r.status).toBe(0);
     const { plugins } = json(r);
-    expect(Object.keys(plugins)).toEqual(['@aya-fw/plugin-optimizers', '@aya-fw/plugin-dpo', '@aya-fw/plugin-copg', '@aya-fw/plugin-bandit', '@aya-fw/plugin-merge']);
+    expect(Object.keys(plugins)).toEqual(['data', 'optimizers', 'sft', 'reward', 'preference', 'dpo', 'copg', 'bandit', 'merge'].map((p) => `@aya-fw/plugin-${p}`));
+    expect(plugins['@aya-fw/plugin-optimizers'].optimizers.map((o: { id: string }) => o.id)).toEqual(['adamw', 'adam', 'sgd', 'adafactor']);
+    expect(plugins['@aya-fw/plugin-data'].datasetFormats.map((f: { id: string }) => f.id)).toEqual(['jsonl', 'json', 'parquet']);
     expect(plugins['@aya-fw/plugin-merge'].mergeMethods.map((m: { id: string }) => m.id)).toEqual(['linear', 'task-arithmetic', 'ties', 'dare-linear', 'dare-ties', 'slerp']);
     expect(plugins['@aya-fw/plugin-dpo'].losses.map((l: { id: string }) => l.id)).toEqual(['dpo', 'ipo']);
     expect(plugins['@aya-fw/plugin-bandit'].trainers[0].id).toBe('bandit');

@@ -6,3 +6,4 @@ export * from './metrics';
 export * from './checkpoint';
 export * from './loop';
 export * from './inputs';
+export * from './pairwise';

@@ -1,0 +1,145 @@
+import {
+  loadExamples,
+  loadPretrained,
+  meansByLanguage,
+  pairLogprobs,
+  pairwiseInputs,
+  referenceLogprobs,
+  resolveInput,
+  runTrainingLoop,
+  splitHeldOut,
+  tf,
+  Tokenizer,
+  tokenizePromptCompletion,
+  TrainingConfigSchema,
+  UsageError,
+  z,
+  type CompletionPair,
+  type TrainerDefinition,
+} from '@aya-fw/core';
+import { resolve } from 'node:path';
+
+/** Options of the `preference` trainer. */
+export const PreferenceConfigSchema = TrainingConfigSchema.extend({
+  /** Policy model folder, or `stage:<name>`. */
+  model: z.string(),
+  /** Frozen reference model (default: the policy's starting weights). */
+  reference: z.string().optional(),
+  /** Preference data (chosen/rejected, explicit or implicit prompt). */
+  data: z.string(),
+  /** Any registered loss whose inputKind is `pairwise`: `dpo`, `ipo`, `copg`, or a plugin's (default dpo). */
+  loss: z.string().default('dpo'),
+  /** Options of the loss (β, τ, reduction…), validated by its schema. */
+  lossConfig: z.record(z.string(), z.unknown()).default({}),
+  /** Columns holding the scalar rewards of the chosen and rejected completions (for CoPG). */
+  rewardColumns: z.tuple([z.string(), z.string()]).default(['chosen_reward', 'rejected_reward']),
+  /** Folder of the reference log-prob cache (default `.aya-fw-cache` beside the recipe or working directory). */
+  cacheDir: z.string().optional(),
+  /** Preference training's usual learning rates are small; so is the default. */
+  optimizerConfig: z.record(z.string(), z.unknown()).default({ learningRate: 5e-6 }),
+}).strict();
+export type PreferenceConfig = z.infer<typeof PreferenceConfigSchema>;
+
+interface Item {
+  readonly pair: CompletionPair;
+  readonly refChosen: number;
+  readonly refRejected: number;
+}
+
+/**
+ * `preference`: offline preference optimisation with any pairwise loss from the loss registry.
+ * Reference log-probs are computed once (and cached on disk); each step runs the policy on
+ * both completions of every pair and hands the per-sequence log-likelihoods to the loss.
+ */
+export const preferenceTrainer: TrainerDefinition<PreferenceConfig> = {
+  id: 'preference',
+  description: 'Offline preference training with any pairwise loss (dpo, ipo, copg, …); cached reference log-probs',
+  configSchema: PreferenceConfigSchema,
+  async run(ctx) {
+    const c = ctx.config;
+    const lossDef = ctx.engine.registries.losses.get(c.loss);
+    if (lossDef.inputKind !== 'pairwise') throw new UsageError(`${ctx.stage}: loss '${c.loss}' takes '${lossDef.inputKind}' inputs; this trainer feeds 'pairwise' ones`);
+    const lossConfig = ctx.engine.parseConfig(lossDef, c.lossConfig, `${ctx.stage}: lossConfig`);
+    const modelDir = resolveInput(ctx, c.model, 'model');
+    const referenceDir = c.reference ? resolveInput(ctx, c.reference, 'model') : modelDir;
+    const tokenizer = Tokenizer.fromPretrained(modelDir);
+    const opts = { maxLength: c.maxLength, maxPromptLength: c.maxPromptLength };
+    const read = async (file: string) => {
+      const { examples, skipped } = await loadExamples(ctx.engine, { file, kinds: ['preference'], skipBadRows: c.skipBadRows });
+      if (skipped.length) ctx.reporter.warn(`${file}: skipped ${skipped.length} malformed rows (first: ${skipped[0].message})`);
+      return examples.map(({ example, row, where }): CompletionPair => {
+        const e = example as Extract<typeof example, { kind: 'preference' }>;
+        const [rc, rr] = c.rewardColumns.map((k) => row[k]);
+        return {
+          chosen: tokenizePromptCompletion(tokenizer, e.prompt, e.chosen, where, opts),
+          rejected: tokenizePromptCompletion(tokenizer, e.prompt, e.rejected, where, opts),
+          rewards: typeof rc === 'number' && typeof rr === 'number' ? [rc, rr] : undefined,
+          row,
+          where,
+        };
+      });
+    };
+    const all = await read(resolveInput(ctx, c.data, 'data'));
+    const split = c.evalData ? { train: all, held: await read(resolveInput(ctx, c.evalData, 'data')) } : splitHeldOut(all, c.evalSplit, ctx.seed);
+
+    const reference = loadPretrained(referenceDir, { trainable: false });
+    const padId = reference.config.padTokenId ?? tokenizer.padTokenId ?? tokenizer.eosTokenId ?? 0;
+    const pairs = [...split.train, ...split.held];
+    let ref: { chosen: number[]; rejected: number[]; cached: boolean };
+    try {
+      ref = referenceLogprobs(reference, referenceDir, pairs, { padId, batchSize: c.batchSize, cacheDir: resolve(ctx.baseDir, c.cacheDir ?? '.aya-fw-cache') });
+    } finally {
+      reference.dispose();
+    }
+    ctx.reporter.info(`${ctx.stage}: reference log-probs of ${pairs.length} pairs ${ref.cached ? 'read from the cache' : 'computed and cached'}`);
+    const items = pairs.map((pair, i): Item => ({ pair, refChosen: ref.chosen[i], refRejected: ref.rejected[i] }));
+    const train = items.slice(0, split.train.length);
+    const held = items.slice(split.train.length);
+
+    const model = loadPretrained(modelDir);
+    const lossOf = (batch: readonly Item[]) => {
+      const policy = pairLogprobs(model, batch.map((b) => b.pair), padId);
+      const inputs = pairwiseInputs(policy, { chosen: batch.map((b) => b.refChosen), rejected: batch.map((b) => b.refRejected) }, batch.map((b) => b.pair));
+      return ctx.engine.computeLoss({ loss: c.loss, inputs, config: lossConfig });
+    };
+    try {
+      const result = await runTrainingLoop<Item>({
+        engine: ctx.engine,
+        stage: ctx.stage,
+        outDir: ctx.outDir,
+        seed: ctx.seed,
+        model,
+        config: c,
+        items: train,
+        resume: ctx.resume,
+        loss: lossOf,
+        tokens: (batch) => batch.reduce((n, b) => n + b.pair.chosen.completionIds.length + b.pair.rejected.completionIds.length, 0),
+        evaluate: held.length
+          ? () => {
+              const margins: number[] = [];
+              for (let i = 0; i < held.length; i += c.batchSize) {
+                const part = held.slice(i, i + c.batchSize);
+                const m = tf.tidy(() => {
+                  const p = pairLogprobs(model, part.map((b) => b.pair), padId);
+                  return tf.sub(tf.sub(p.chosen, tf.tensor1d(part.map((b) => b.refChosen))), tf.sub(p.rejected, tf.tensor1d(part.map((b) => b.refRejected))));
+                });
+                margins.push(...(m.dataSync() as Float32Array));
+                m.dispose();
+              }
+              const rows = held.map((h, i) => ({ h, margin: margins[i] }));
+              return {
+                ...meansByLanguage(rows, (r) => (r.margin > 0 ? 1 : 0), (r) => r.h.pair.row.language, 'accuracy'),
+                margin: margins.reduce((a, b) => a + b, 0) / margins.length,
+              };
+            }
+          : undefined,
+      });
+      return {
+        metrics: { train_loss: result.loss, steps: result.steps, ...Object.fromEntries(Object.entries(result.evalMetrics).map(([k, v]) => [`eval_${k}`, v])) },
+        artifacts: { model: result.modelDir, metrics: `${ctx.outDir}/metrics.jsonl` },
+      };
+    } finally {
+      model.dispose();
+    }
+  },
+};
