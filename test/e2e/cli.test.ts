@@ -59,7 +59,7 @@ describe('aya-fw CLI', () => {
     writeFileSync(join(dir, 'r.yaml'), 'name: toy\nstages:\n  - trainer: bandt\n');
     const unknown = aya(['run', 'r.yaml'], dir);
     expect(unknown.status).toBe(2);
-    expect(unknown.stderr).toBe("aya-fw: error: unknown trainer 'bandt' (did you mean 'bandit'?); known: bandit\n");
+    expect(unknown.stderr).toBe("aya-fw: error: unknown trainer 'bandt' (did you mean 'bandit'?); known: sft, reward, preference, bandit\n");
 
     writeFileSync(join(dir, 'r.yaml'), 'name: toy\nstages:\n  - trainer: bandit\n    with: { loss: dpoo }\n');
     const loss = aya(['run', 'r.yaml', '--quiet'], dir);
