@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { aya, json, ROOT, userProject } from './cli';
 
@@ -17,7 +17,7 @@ describe('aya-fw CLI', () => {
     const r = aya(['plugins', '--json']);
     expect(r.status).toBe(0);
     const { plugins } = json(r);
-    expect(Object.keys(plugins)).toEqual(['data', 'optimizers', 'sft', 'reward', 'preference', 'dpo', 'copg', 'bandit', 'merge'].map((p) => `@aya-fw/plugin-${p}`));
+    expect(Object.keys(plugins)).toEqual(['data', 'optimizers', 'sft', 'reward', 'preference', 'dpo', 'copg', 'eval', 'bandit', 'merge'].map((p) => `@aya-fw/plugin-${p}`));
     expect(plugins['@aya-fw/plugin-optimizers'].optimizers.map((o: { id: string }) => o.id)).toEqual(['adamw', 'adam', 'sgd', 'adafactor']);
     expect(plugins['@aya-fw/plugin-data'].datasetFormats.map((f: { id: string }) => f.id)).toEqual(['jsonl', 'json', 'parquet']);
     expect(plugins['@aya-fw/plugin-merge'].mergeMethods.map((m: { id: string }) => m.id)).toEqual(['linear', 'task-arithmetic', 'ties', 'dare-linear', 'dare-ties', 'slerp']);
@@ -59,7 +59,7 @@ describe('aya-fw CLI', () => {
     writeFileSync(join(dir, 'r.yaml'), 'name: toy\nstages:\n  - trainer: bandt\n');
     const unknown = aya(['run', 'r.yaml'], dir);
     expect(unknown.status).toBe(2);
-    expect(unknown.stderr).toBe("aya-fw: error: unknown trainer 'bandt' (did you mean 'bandit'?); known: sft, reward, preference, bandit\n");
+    expect(unknown.stderr).toBe("aya-fw: error: unknown trainer 'bandt' (did you mean 'bandit'?); known: sft, reward, preference, sample-pairs, win-rate, bandit\n");
 
     writeFileSync(join(dir, 'r.yaml'), 'name: toy\nstages:\n  - trainer: bandit\n    with: { loss: dpoo }\n');
     const loss = aya(['run', 'r.yaml', '--quiet'], dir);
@@ -113,8 +113,24 @@ describe('aya-fw CLI', () => {
 });
 
 describe('the main job and the reproduction', () => {
-  it('runs the README main job: CoPG reaches the optimum, DPO and IPO do not', () => {
-    const r = aya(['run', 'recipes/aya-toy.yaml', '--json', '--out', join(userProject(), 'out')]);
+  it('runs the README main job: preference-trained models beat the SFT model in the judge win-rate, with a report', () => {
+    const out = join(userProject(), 'out');
+    const r = aya(['run', 'recipes/aya-toy.yaml', '--json', '--out', out]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const { stages } = json(r);
+    expect(Object.keys(stages)).toEqual(['world', 'sft', 'pairs', 'dpo', 'dpo-averaged', 'copg', 'evaluate']);
+    expect(stages.world.metrics.languages).toBeGreaterThanOrEqual(5);
+    expect(stages.world.metrics.imperfect_share).toBeGreaterThan(0.2);
+    for (const model of ['dpo', 'dpo-averaged', 'copg']) expect(stages.evaluate.metrics[`winrate/${model}`]).toBeGreaterThan(0.5);
+    for (const lang of ['en', 'es', 'fr', 'ru', 'hi', 'ar']) expect(stages.evaluate.metrics[`winrate/dpo/${lang}`]).toBeDefined();
+    const report = readFileSync(join(out, 'evaluate', 'report.md'), 'utf8');
+    expect(report).toContain('| model | overall | ar | en | es | fr | hi | ru |');
+    expect(readFileSync(join(out, 'evaluate', 'report.png')).subarray(1, 4).toString()).toBe('PNG');
+  });
+
+  it('runs the CoPG bandit recipe: CoPG reaches the optimum, DPO and IPO do not', () => {
+    const r = aya(['run', 'recipes/copg-bandit.yaml', '--json', '--out', join(userProject(), 'out')]);
     expect(r.status).toBe(0);
     const { stages } = json(r);
     expect(stages.copg.metrics.regret).toBeLessThan(1e-5);

@@ -56,7 +56,7 @@ export function buildProgram(): Command {
     .description("Cohere's multilingual post-training recipes for Node.js: preference training, online RL, MoE adapters, merging")
     .version(version, '-V, --version')
     .option('-p, --plugins <list>', 'plugins to load, comma-separated (dpo → @aya-fw/plugin-dpo → aya-fw-plugin-dpo → dpo → ./dpo)', parseList)
-    .option('--no-default-plugins', "do not load aya-fw's own plugins (data, optimizers, sft, reward, preference, dpo, copg, bandit, merge)")
+    .option('--no-default-plugins', "do not load aya-fw's own plugins (data, optimizers, sft, reward, preference, dpo, copg, eval, bandit, merge)")
     .addOption(new Option('-b, --backend <name>', 'compute backend (default: auto)').choices(BACKEND_NAMES))
     .option('-q, --quiet', 'print nothing but errors')
     .option('--json', 'print one JSON document with the results')

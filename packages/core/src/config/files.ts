@@ -19,7 +19,7 @@ export function readConfigFile(file: string): ConfigFile {
     throw new ConfigError(`${file}: cannot read: ${errorMessage(err)}`);
   }
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, merge: true });
   if (doc.errors.length) {
     const e = doc.errors[0];
     const line = lineCounter.linePos(e.pos[0]).line;

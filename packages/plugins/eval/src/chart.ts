@@ -1,0 +1,89 @@
+/** A line series for a small-multiple panel. */
+export interface Curve {
+  readonly title: string;
+  readonly points: readonly [number, number][];
+}
+
+/** Grouped bars: one group per label, one bar per series (values 0–1). */
+export interface Bars {
+  readonly groups: readonly string[];
+  readonly series: readonly { name: string; values: readonly number[] }[];
+}
+
+const COLORS = ['#4c78a8', '#f58518', '#54a24b', '#e45756', '#72b7b2', '#b279a2'];
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+
+/**
+ * An SVG report figure: grouped win-rate bars (with the 50% line of a tie) above one panel of
+ * training-loss curves per stage. Plain SVG so it needs no browser or canvas.
+ */
+export function reportSvg(title: string, bars: Bars, curves: readonly Curve[]): string {
+  const width = 960;
+  const barH = 320;
+  const panelW = 300;
+  const panelH = 200;
+  const cols = 3;
+  const rows = Math.ceil(curves.length / cols);
+  const height = 60 + barH + 40 + rows * (panelH + 50);
+  const out: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="DejaVu Sans, sans-serif">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+    `<text x="20" y="32" font-size="20" font-weight="bold">${esc(title)}</text>`,
+  ];
+  // win-rate bars
+  const x0 = 60;
+  const y0 = 60;
+  const plotW = width - x0 - 180;
+  const plotH = barH - 40;
+  const groupW = plotW / Math.max(1, bars.groups.length);
+  const barW = (groupW * 0.8) / Math.max(1, bars.series.length);
+  for (const v of [0, 0.25, 0.5, 0.75, 1]) {
+    const y = y0 + plotH * (1 - v);
+    out.push(`<line x1="${x0}" x2="${x0 + plotW}" y1="${y}" y2="${y}" stroke="${v === 0.5 ? '#333' : '#ddd'}" ${v === 0.5 ? 'stroke-dasharray="6 4"' : ''}/>`);
+    out.push(`<text x="${x0 - 8}" y="${y + 4}" font-size="11" text-anchor="end">${Math.round(v * 100)}%</text>`);
+  }
+  bars.groups.forEach((g, gi) => {
+    bars.series.forEach((s, si) => {
+      const v = Math.max(0, Math.min(1, s.values[gi] ?? 0));
+      const x = x0 + gi * groupW + groupW * 0.1 + si * barW;
+      out.push(`<rect x="${x}" y="${y0 + plotH * (1 - v)}" width="${barW - 2}" height="${plotH * v}" fill="${COLORS[si % COLORS.length]}"/>`);
+    });
+    out.push(`<text x="${x0 + gi * groupW + groupW / 2}" y="${y0 + plotH + 18}" font-size="12" text-anchor="middle">${esc(g)}</text>`);
+  });
+  out.push(`<text x="${x0}" y="${y0 - 10}" font-size="13">win-rate against the baseline (ties count half)</text>`);
+  bars.series.forEach((s, si) => {
+    const y = y0 + 10 + si * 20;
+    out.push(`<rect x="${x0 + plotW + 20}" y="${y}" width="12" height="12" fill="${COLORS[si % COLORS.length]}"/>`);
+    out.push(`<text x="${x0 + plotW + 38}" y="${y + 11}" font-size="12">${esc(s.name)}</text>`);
+  });
+  // loss curves
+  curves.forEach((c, i) => {
+    const px = 20 + (i % cols) * (panelW + 20);
+    const py = 60 + barH + 40 + Math.floor(i / cols) * (panelH + 50);
+    out.push(`<text x="${px}" y="${py - 8}" font-size="13">${esc(c.title)}</text>`);
+    out.push(`<rect x="${px}" y="${py}" width="${panelW}" height="${panelH}" fill="none" stroke="#999"/>`);
+    if (c.points.length < 2) return;
+    const xs = c.points.map((p) => p[0]);
+    const ys = c.points.map((p) => p[1]);
+    const [xmin, xmax] = [Math.min(...xs), Math.max(...xs)];
+    const [ymin, ymax] = [Math.min(...ys), Math.max(...ys)];
+    const sx = (x: number) => px + ((x - xmin) / Math.max(xmax - xmin, 1e-9)) * panelW;
+    const sy = (y: number) => py + panelH - ((y - ymin) / Math.max(ymax - ymin, 1e-9)) * (panelH - 10) - 5;
+    out.push(`<polyline fill="none" stroke="${COLORS[i % COLORS.length]}" stroke-width="1.5" points="${c.points.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`);
+    out.push(`<text x="${px + 4}" y="${py + 14}" font-size="10">${ymax.toPrecision(3)}</text>`);
+    out.push(`<text x="${px + 4}" y="${py + panelH - 4}" font-size="10">${ymin.toPrecision(3)}</text>`);
+    out.push(`<text x="${px + panelW - 4}" y="${py + panelH + 14}" font-size="10" text-anchor="end">step ${xmax}</text>`);
+  });
+  out.push('</svg>');
+  return out.join('\n');
+}
+
+/** Renders SVG to PNG with resvg (a prebuilt binary from the npm registry); undefined when it cannot load. */
+export function svgToPng(svg: string): Uint8Array | undefined {
+  try {
+    const { Resvg } = require('@resvg/resvg-js') as { Resvg: new (svg: string, opts?: object) => { render(): { asPng(): Uint8Array } } };
+    return new Resvg(svg, { font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' } }).render().asPng();
+  } catch {
+    return undefined;
+  }
+}

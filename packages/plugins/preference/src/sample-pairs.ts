@@ -1,0 +1,106 @@
+import { generate, loadPretrained, resolveInput, Tokenizer, UsageError, z, type DataRow, type TrainerDefinition } from '@aya-fw/core';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Options of the `sample-pairs` stage. */
+export const SamplePairsConfigSchema = z
+  .object({
+    /** Model to sample from, or `stage:<name>`. */
+    model: z.string(),
+    /** JSONL of prompt rows (`prompt` plus the columns the judge needs). */
+    prompts: z.string(),
+    /** Judge id in the judge registry. */
+    judge: z.string(),
+    /** Reward function id whose scores become `chosen_reward`/`rejected_reward` (for CoPG). */
+    reward: z.string().optional(),
+    /** Completions sampled per prompt (default 4). */
+    samples: z.number().int().min(2).default(4),
+    temperature: z.number().positive().default(1),
+    topP: z.number().gt(0).max(1).default(1),
+    maxNewTokens: z.number().int().positive().default(32),
+    /** Prompts per generation batch (default 32). */
+    batchSize: z.number().int().positive().default(32),
+  })
+  .strict();
+export type SamplePairsConfig = z.infer<typeof SamplePairsConfigSchema>;
+
+/**
+ * `sample-pairs`: the online half of iterative preference training. Samples several completions
+ * per prompt from the current model, ranks them with a judge (round robin, ties half a win),
+ * and writes the best and worst of each prompt as a preference pair (prompts whose samples all
+ * tie are dropped).
+ */
+export const samplePairs: TrainerDefinition<SamplePairsConfig> = {
+  id: 'sample-pairs',
+  description: 'Sample completions per prompt, rank them with a judge, write best/worst preference pairs',
+  configSchema: SamplePairsConfigSchema,
+  async run(ctx) {
+    const c = ctx.config;
+    const judge = ctx.engine.registries.judges.get(c.judge);
+    const reward = c.reward ? ctx.engine.registries.rewardFunctions.get(c.reward) : undefined;
+    const modelDir = resolveInput(ctx, c.model, 'model');
+    const promptsFile = resolveInput(ctx, c.prompts, 'prompts');
+    const rows = readFileSync(promptsFile, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l, i) => {
+        const row = JSON.parse(l) as DataRow;
+        if (typeof row.prompt !== 'string') throw new UsageError(`${promptsFile}:${i + 1}: field 'prompt': expected a string`);
+        return row as DataRow & { prompt: string };
+      });
+    const tokenizer = Tokenizer.fromPretrained(modelDir);
+    const model = loadPretrained(modelDir, { trainable: false });
+    const eos = [...new Set([...model.config.eosTokenIds, ...(tokenizer.eosTokenId === undefined ? [] : [tokenizer.eosTokenId])])];
+    const pairs: object[] = [];
+    let ties = 0;
+    const task = ctx.reporter.progress(`${ctx.stage}: sampling ${c.samples} per prompt`, rows.length);
+    try {
+      for (let start = 0; start < rows.length; start += c.batchSize) {
+        const part = rows.slice(start, start + c.batchSize);
+        const prompts = part.flatMap((r) => Array.from({ length: c.samples }, () => tokenizer.encode(r.prompt)));
+        const out = generate(model, prompts, {
+          maxNewTokens: c.maxNewTokens,
+          doSample: true,
+          temperature: c.temperature,
+          topP: c.topP,
+          seed: ctx.seed * 100003 + start,
+          eosTokenIds: eos,
+        });
+        for (let i = 0; i < part.length; i++) {
+          const row = part[i];
+          const texts = out.tokens.slice(i * c.samples, (i + 1) * c.samples).map((t) => tokenizer.decode(t, { skipSpecialTokens: true }));
+          const wins = texts.map(() => 0);
+          for (let a = 0; a < texts.length; a++) {
+            for (let b = a + 1; b < texts.length; b++) {
+              const verdict = await judge.compare(row.prompt, texts[a], texts[b], row);
+              wins[a] += verdict === 'a' ? 1 : verdict === 'tie' ? 0.5 : 0;
+              wins[b] += verdict === 'b' ? 1 : verdict === 'tie' ? 0.5 : 0;
+            }
+          }
+          const best = wins.indexOf(Math.max(...wins));
+          const worst = wins.indexOf(Math.min(...wins));
+          if (wins[best] === wins[worst] || (await judge.compare(row.prompt, texts[best], texts[worst], row)) !== 'a') {
+            ties++;
+            continue;
+          }
+          const { prompt, ...extra } = row;
+          pairs.push({
+            ...extra,
+            prompt,
+            chosen: texts[best],
+            rejected: texts[worst],
+            ...(reward ? { chosen_reward: reward.score(prompt, texts[best], row), rejected_reward: reward.score(prompt, texts[worst], row) } : {}),
+          });
+        }
+        task.tick(part.length);
+      }
+    } finally {
+      model.dispose();
+    }
+    task.done(`${pairs.length} pairs, ${ties} prompts without a preference`);
+    if (pairs.length === 0) throw new UsageError(`${ctx.stage}: the judge preferred no sample over another for any prompt; nothing to train on`);
+    const file = join(ctx.outDir, 'pairs.jsonl');
+    writeFileSync(file, pairs.map((p) => JSON.stringify(p)).join('\n') + '\n');
+    return { metrics: { prompts: rows.length, pairs: pairs.length, tied_prompts: ties }, artifacts: { data: file } };
+  },
+};
