@@ -17,7 +17,7 @@ describe('aya-fw CLI', () => {
     const r = aya(['plugins', '--json']);
     expect(r.status).toBe(0);
     const { plugins } = json(r);
-    expect(Object.keys(plugins)).toEqual(['data', 'optimizers', 'sft', 'reward', 'preference', 'dpo', 'copg', 'eval', 'bandit', 'merge'].map((p) => `@aya-fw/plugin-${p}`));
+    expect(Object.keys(plugins)).toEqual(['data', 'optimizers', 'sft', 'reward', 'preference', 'dpo', 'copg', 'srpo', 'eval', 'bandit', 'merge'].map((p) => `@aya-fw/plugin-${p}`));
     expect(plugins['@aya-fw/plugin-optimizers'].optimizers.map((o: { id: string }) => o.id)).toEqual(['adamw', 'adam', 'sgd', 'adafactor']);
     expect(plugins['@aya-fw/plugin-data'].datasetFormats.map((f: { id: string }) => f.id)).toEqual(['jsonl', 'json', 'parquet']);
     expect(plugins['@aya-fw/plugin-merge'].mergeMethods.map((m: { id: string }) => m.id)).toEqual(['linear', 'task-arithmetic', 'ties', 'dare-linear', 'dare-ties', 'slerp']);
@@ -59,12 +59,12 @@ describe('aya-fw CLI', () => {
     writeFileSync(join(dir, 'r.yaml'), 'name: toy\nstages:\n  - trainer: bandt\n');
     const unknown = aya(['run', 'r.yaml'], dir);
     expect(unknown.status).toBe(2);
-    expect(unknown.stderr).toBe("aya-fw: error: unknown trainer 'bandt' (did you mean 'bandit'?); known: sft, reward, preference, sample-pairs, win-rate, bandit\n");
+    expect(unknown.stderr).toBe("aya-fw: error: unknown trainer 'bandt' (did you mean 'bandit'?); known: sft, reward, preference, sample-pairs, srpo, win-rate, bandit\n");
 
     writeFileSync(join(dir, 'r.yaml'), 'name: toy\nstages:\n  - trainer: bandit\n    with: { loss: dpoo }\n');
     const loss = aya(['run', 'r.yaml', '--quiet'], dir);
     expect(loss.status).toBe(2);
-    expect(loss.stderr).toBe("aya-fw: error: unknown loss 'dpoo' (did you mean 'dpo'?); known: dpo, ipo, copg\n");
+    expect(loss.stderr).toBe("aya-fw: error: unknown loss 'dpoo' (did you mean 'dpo'?); known: dpo, ipo, copg, srpo\n");
   });
 
   it('rejects a bad option value as a usage error', () => {
@@ -119,10 +119,10 @@ describe('the main job and the reproduction', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const { stages } = json(r);
-    expect(Object.keys(stages)).toEqual(['world', 'sft', 'pairs', 'dpo', 'dpo-averaged', 'copg', 'evaluate']);
+    expect(Object.keys(stages)).toEqual(['world', 'sft', 'pairs', 'dpo', 'dpo-averaged', 'copg', 'srpo', 'evaluate']);
     expect(stages.world.metrics.languages).toBeGreaterThanOrEqual(5);
     expect(stages.world.metrics.imperfect_share).toBeGreaterThan(0.2);
-    for (const model of ['dpo', 'dpo-averaged', 'copg']) expect(stages.evaluate.metrics[`winrate/${model}`]).toBeGreaterThan(0.5);
+    for (const model of ['dpo', 'dpo-averaged', 'copg', 'srpo']) expect(stages.evaluate.metrics[`winrate/${model}`]).toBeGreaterThan(0.5);
     for (const lang of ['en', 'es', 'fr', 'ru', 'hi', 'ar']) expect(stages.evaluate.metrics[`winrate/dpo/${lang}`]).toBeDefined();
     const report = readFileSync(join(out, 'evaluate', 'report.md'), 'utf8');
     expect(report).toContain('| model | overall | ar | en | es | fr | hi | ru |');
@@ -160,6 +160,13 @@ describe('aya-fw generate', () => {
     const text = aya(['generate', '--model', model, '--prompt', 'Hello', '-n', '3']);
     expect(text.status).toBe(0);
     expect(text.stdout.split('\n')[0]).toMatch(/^backend: /);
+  });
+
+  it('self-revises the answer with --revisions (SRPO inference)', () => {
+    const r = json(aya(['generate', '--model', model, '--prompt', 'Hello', '-n', '4', '--revisions', '2', '--json']));
+    expect(r.drafts).toHaveLength(3);
+    expect(r.completion).toBe(r.drafts[2]);
+    expect(aya(['generate', '--model', model, '--prompt', 'Hello', '--chat', '--revisions', '1']).status).toBe(2);
   });
 
   it('names a folder that is not a model', () => {

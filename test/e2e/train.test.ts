@@ -195,3 +195,19 @@ describe('aya-fw train preference', () => {
     expect(lines.find((l) => l.step === 1)['hinge/active']).toBe(1);
   });
 });
+
+describe('aya-fw train srpo', () => {
+  it('trains the self-improvement and generative terms on preference pairs', async () => {
+    const dir = userProject();
+    await tinyModel(dir);
+    const rows = Array.from({ length: 40 }, (_, i) => ({ prompt: `${i % 10}+1=`, chosen: ` ${(i % 10) + 1}`, rejected: ` ${i % 10}`, language: ['en', 'fr'][i % 2] }));
+    writeJsonl(join(dir, 'prefs.jsonl'), rows);
+    writeFileSync(join(dir, 's.yaml'), 'lossConfig: { beta: 0.5, alpha: 0.5 }\noptimizerConfig: { learningRate: 0.001 }\nepochs: 2\nbatchSize: 8\nevalSplit: 0.2\n');
+    const r = aya(['train', 'srpo', '--model', 'model', '--data', 'prefs.jsonl', '--config', 's.yaml', '--out', 'out', '--json'], dir);
+    expect(r.stderr).toBe('');
+    const out = json(r);
+    expect(out.metrics.eval_accuracy).toBeGreaterThan(0.8);
+    const step = readFileSync(join(dir, 'out', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).find((l) => l.step === 1);
+    expect(Object.keys(step)).toEqual(expect.arrayContaining(['srpo/self_improvement', 'srpo/generative', 'revision/accuracy']));
+  });
+});

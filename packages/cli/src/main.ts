@@ -56,7 +56,7 @@ export function buildProgram(): Command {
     .description("Cohere's multilingual post-training recipes for Node.js: preference training, online RL, MoE adapters, merging")
     .version(version, '-V, --version')
     .option('-p, --plugins <list>', 'plugins to load, comma-separated (dpo → @aya-fw/plugin-dpo → aya-fw-plugin-dpo → dpo → ./dpo)', parseList)
-    .option('--no-default-plugins', "do not load aya-fw's own plugins (data, optimizers, sft, reward, preference, dpo, copg, eval, bandit, merge)")
+    .option('--no-default-plugins', "do not load aya-fw's own plugins (data, optimizers, sft, reward, preference, dpo, copg, srpo, eval, bandit, merge)")
     .addOption(new Option('-b, --backend <name>', 'compute backend (default: auto)').choices(BACKEND_NAMES))
     .option('-q, --quiet', 'print nothing but errors')
     .option('--json', 'print one JSON document with the results')
@@ -123,6 +123,8 @@ export function buildProgram(): Command {
     .option('--top-k <k>', 'keep the k most likely tokens when sampling', parsePositiveInt)
     .option('--top-p <p>', 'nucleus sampling threshold', parsePositive)
     .option('--seed <n>', 'sampling seed (default 0)', parseSeed)
+    .option('--revisions <n>', 'self-revise the answer n times (SRPO inference)', parsePositiveInt)
+    .option('--revision-template <text>', 'revision prompt with {prompt} and {draft}')
     .action(action((_o: unknown, cmd: Command) => generateCommand(cmd.optsWithGlobals())));
 
   program

@@ -1,4 +1,4 @@
-import { generate, loadPretrained, Tokenizer, UsageError } from '@aya-fw/core';
+import { DEFAULT_REVISION_TEMPLATE, generate, loadPretrained, revisionPrompt, Tokenizer, UsageError } from '@aya-fw/core';
 import { openSession, startBackend, type GlobalOptions, type Session } from '../session';
 
 /** Options of `aya-fw generate`. */
@@ -13,6 +13,9 @@ export interface GenerateCommandOptions extends GlobalOptions {
   readonly topK?: number;
   readonly topP?: number;
   readonly seed?: number;
+  /** Self-revisions after the first answer (SRPO inference). */
+  readonly revisions?: number;
+  readonly revisionTemplate?: string;
 }
 
 /** `aya-fw generate --model DIR --prompt "…" [--chat]`: one completion, with the KV cache. */
@@ -23,27 +26,38 @@ export async function generateCommand(opts: GenerateCommandOptions): Promise<Ses
   const model = loadPretrained(opts.model, { trainable: false });
   try {
     const messages = [...(opts.system ? [{ role: 'system', content: opts.system }] : []), { role: 'user', content: opts.prompt }];
-    const prompt = opts.chat ? tokenizer.applyChatTemplate(messages, { addGenerationPrompt: true, tokenize: true }) : tokenizer.encode(opts.prompt);
-    if (prompt.length === 0) throw new UsageError('the prompt encodes to no tokens');
+    if (opts.revisions && opts.chat) throw new UsageError('--revisions works with text prompts (the revision template is text), not with --chat');
     const eos = [...new Set([...model.config.eosTokenIds, ...(tokenizer.eosTokenId === undefined ? [] : [tokenizer.eosTokenId])])];
+    const complete = (ids: number[]) => {
+      if (ids.length === 0) throw new UsageError('the prompt encodes to no tokens');
+      const out = generate(model, [ids], {
+        maxNewTokens: opts.maxNewTokens,
+        doSample: opts.sample,
+        temperature: opts.temperature,
+        topK: opts.topK,
+        topP: opts.topP,
+        seed: opts.seed,
+        eosTokenIds: eos,
+      });
+      return { tokens: out.tokens[0], finished: out.finished[0], text: tokenizer.decode(out.tokens[0], { skipSpecialTokens: true }) };
+    };
     const started = Date.now();
-    const out = generate(model, [prompt], {
-      maxNewTokens: opts.maxNewTokens,
-      doSample: opts.sample,
-      temperature: opts.temperature,
-      topK: opts.topK,
-      topP: opts.topP,
-      seed: opts.seed,
-      eosTokenIds: eos,
-    });
+    let result = complete(opts.chat ? tokenizer.applyChatTemplate(messages, { addGenerationPrompt: true, tokenize: true }) : tokenizer.encode(opts.prompt));
+    const drafts = [result.text];
+    let generated = result.tokens.length;
+    for (let r = 0; r < (opts.revisions ?? 0); r++) {
+      // SRPO inference: y_{k+1} ~ π(· | x, y_k), the same model prompted to improve its last answer.
+      result = complete(tokenizer.encode(revisionPrompt(opts.revisionTemplate ?? DEFAULT_REVISION_TEMPLATE, opts.prompt, result.text)));
+      drafts.push(result.text);
+      generated += result.tokens.length;
+    }
     const seconds = (Date.now() - started) / 1000;
-    const tokens = out.tokens[0];
-    const text = tokenizer.decode(tokens, { skipSpecialTokens: true });
-    if (session.reporter.mode === 'tty' || session.reporter.mode === 'plain') process.stdout.write(`${text}\n`);
-    session.reporter.result('completion', text);
-    session.reporter.result('tokens', tokens);
-    session.reporter.result('finished', out.finished[0]);
-    session.reporter.result('tokensPerSecond', tokens.length / Math.max(seconds, 1e-9));
+    if (session.reporter.mode === 'tty' || session.reporter.mode === 'plain') process.stdout.write(`${result.text}\n`);
+    session.reporter.result('completion', result.text);
+    session.reporter.result('tokens', result.tokens);
+    session.reporter.result('finished', result.finished);
+    if (opts.revisions) session.reporter.result('drafts', drafts);
+    session.reporter.result('tokensPerSecond', generated / Math.max(seconds, 1e-9));
     return session;
   } finally {
     model.dispose();

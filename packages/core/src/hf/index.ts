@@ -11,3 +11,4 @@ export * from './generation/generate';
 export * from './generation/logprobs';
 export * from './models/save';
 export * from './models/init';
+export * from './generation/revision';

@@ -1,0 +1,153 @@
+import {
+  DEFAULT_REVISION_TEMPLATE,
+  loadExamples,
+  loadPretrained,
+  meansByLanguage,
+  pairLogprobs,
+  referenceLogprobs,
+  resolveInput,
+  revisionPrompt,
+  runTrainingLoop,
+  splitHeldOut,
+  tf,
+  Tokenizer,
+  tokenizePromptCompletion,
+  TrainingConfigSchema,
+  UsageError,
+  z,
+  type CompletionPair,
+  type PairLogps,
+  type TrainerDefinition,
+} from '@aya-fw/core';
+import { resolve } from 'node:path';
+import { SrpoConfigSchema, type SrpoLogps } from './srpo';
+
+/** Options of the `srpo` trainer. */
+export const SrpoTrainerConfigSchema = TrainingConfigSchema.extend({
+  model: z.string(),
+  reference: z.string().optional(),
+  /** Preference data with text prompts. */
+  data: z.string(),
+  /** Options of the SRPO loss (β, α, reduction). */
+  lossConfig: SrpoConfigSchema.default({ beta: 0.1, alpha: 0.5, reduction: 'sum' }),
+  /** The revision prompt, with `{prompt}` and `{draft}` (also what `aya-fw generate --revisions` uses). */
+  revisionTemplate: z
+    .string()
+    .refine((t) => t.includes('{prompt}') && t.includes('{draft}'), 'expected a template with {prompt} and {draft}')
+    .default(DEFAULT_REVISION_TEMPLATE),
+  cacheDir: z.string().optional(),
+  optimizerConfig: z.record(z.string(), z.unknown()).default({ learningRate: 5e-6 }),
+}).strict();
+export type SrpoTrainerConfig = z.infer<typeof SrpoTrainerConfigSchema>;
+
+/** The three pairs of one preference row: generation, revising y_l, revising y_w. */
+interface Triple {
+  readonly pairs: readonly [CompletionPair, CompletionPair, CompletionPair];
+  readonly ref: readonly number[];
+}
+
+function terms(lp: PairLogps, ref: readonly number[][]): SrpoLogps {
+  const split = (t: tf.Tensor1D) => tf.split(t, 3) as tf.Tensor1D[];
+  const [pc, pr, cl, rl] = [lp.chosen, lp.rejected, lp.chosenLengths, lp.rejectedLengths].map(split);
+  const col = (j: number) => tf.tensor1d(ref.map((r) => r[j]));
+  const term = (policy: tf.Tensor1D, j: number, lengths: tf.Tensor1D) => ({ policy, reference: col(j), lengths });
+  return {
+    chosen: term(pc[0], 0, cl[0]),
+    rejected: term(pr[0], 1, rl[0]),
+    chosenFromRejected: term(pc[1], 2, cl[1]),
+    rejectedFromRejected: term(pr[1], 3, rl[1]),
+    chosenFromChosen: term(pc[2], 4, cl[2]),
+    rejectedFromChosen: term(pr[2], 5, rl[2]),
+  };
+}
+
+/**
+ * `srpo`: offline SRPO. Each preference row becomes three pairs — (x → y_w, y_l), (revise y_l →
+ * y_w, y_l), (revise y_w → y_w, y_l) — whose policy and cached reference log-likelihoods feed
+ * the `srpo` loss (or any loss taking `srpo` inputs).
+ */
+export const srpoTrainer: TrainerDefinition<SrpoTrainerConfig> = {
+  id: 'srpo',
+  description: 'Self-Improving Robust Preference Optimization: generative and self-revision terms on preference pairs',
+  configSchema: SrpoTrainerConfigSchema,
+  async run(ctx) {
+    const c = ctx.config;
+    const modelDir = resolveInput(ctx, c.model, 'model');
+    const referenceDir = c.reference ? resolveInput(ctx, c.reference, 'model') : modelDir;
+    const tokenizer = Tokenizer.fromPretrained(modelDir);
+    const opts = { maxLength: c.maxLength, maxPromptLength: c.maxPromptLength };
+    const read = async (file: string) => {
+      const { examples } = await loadExamples(ctx.engine, { file, kinds: ['preference'], skipBadRows: c.skipBadRows });
+      return examples.map(({ example, row, where }) => {
+        const e = example as Extract<typeof example, { kind: 'preference' }>;
+        if (typeof e.prompt !== 'string' || typeof e.chosen !== 'string' || typeof e.rejected !== 'string') {
+          throw new UsageError(`${where}: srpo takes text (not conversational) prompts and completions in this version`);
+        }
+        const pair = (prompt: string): CompletionPair => ({
+          chosen: tokenizePromptCompletion(tokenizer, prompt, e.chosen as string, where, opts),
+          rejected: tokenizePromptCompletion(tokenizer, prompt, e.rejected as string, where, opts),
+          row,
+          where,
+        });
+        return [pair(e.prompt), pair(revisionPrompt(c.revisionTemplate, e.prompt, e.rejected)), pair(revisionPrompt(c.revisionTemplate, e.prompt, e.chosen))] as const;
+      });
+    };
+    const all = await read(resolveInput(ctx, c.data, 'data'));
+    const split = c.evalData ? { train: all, held: await read(resolveInput(ctx, c.evalData, 'data')) } : splitHeldOut(all, c.evalSplit, ctx.seed);
+    const rows = [...split.train, ...split.held];
+    const reference = loadPretrained(referenceDir, { trainable: false });
+    const padId = reference.config.padTokenId ?? tokenizer.padTokenId ?? tokenizer.eosTokenId ?? 0;
+    let ref: { chosen: number[]; rejected: number[] };
+    try {
+      ref = referenceLogprobs(reference, referenceDir, rows.flat(), { padId, batchSize: c.batchSize, cacheDir: resolve(ctx.baseDir, c.cacheDir ?? '.aya-fw-cache') });
+    } finally {
+      reference.dispose();
+    }
+    const items: Triple[] = rows.map((pairs, i) => ({
+      pairs,
+      ref: [0, 1, 2].flatMap((j) => [ref.chosen[3 * i + j], ref.rejected[3 * i + j]]),
+    }));
+    const train = items.slice(0, split.train.length);
+    const held = items.slice(split.train.length);
+    const model = loadPretrained(modelDir);
+    const logps = (batch: readonly Triple[]) => {
+      // One forward over 6 sequences per row: all generation pairs, then all revisions of y_l, then of y_w.
+      const lp = pairLogprobs(model, [0, 1, 2].flatMap((j) => batch.map((t) => t.pairs[j])), padId);
+      return terms(lp, batch.map((t) => t.ref as number[]));
+    };
+    try {
+      const result = await runTrainingLoop<Triple>({
+        engine: ctx.engine,
+        stage: ctx.stage,
+        outDir: ctx.outDir,
+        seed: ctx.seed,
+        model,
+        config: c,
+        items: train,
+        resume: ctx.resume,
+        loss: (batch) => ctx.engine.computeLoss({ loss: 'srpo', inputs: logps(batch), config: c.lossConfig }),
+        evaluate: held.length
+          ? () => {
+              const ok: number[] = [];
+              for (let i = 0; i < held.length; i += c.batchSize) {
+                const part = held.slice(i, i + c.batchSize);
+                const m = tf.tidy(() => {
+                  const x = logps(part);
+                  return tf.sub(tf.sub(x.chosen.policy, x.chosen.reference), tf.sub(x.rejected.policy, x.rejected.reference));
+                });
+                ok.push(...Array.from(m.dataSync(), (v) => (v > 0 ? 1 : 0)));
+                m.dispose();
+              }
+              return meansByLanguage(held.map((t, i) => ({ t, ok: ok[i] })), (x) => x.ok, (x) => x.t.pairs[0].row.language, 'accuracy');
+            }
+          : undefined,
+      });
+      return {
+        metrics: { train_loss: result.loss, steps: result.steps, ...Object.fromEntries(Object.entries(result.evalMetrics).map(([k, v]) => [`eval_${k}`, v])) },
+        artifacts: { model: result.modelDir, metrics: `${ctx.outDir}/metrics.jsonl` },
+      };
+    } finally {
+      model.dispose();
+    }
+  },
+};
