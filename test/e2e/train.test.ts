@@ -155,6 +155,14 @@ describe('aya-fw train reward', () => {
     expect([...rm.namedParameters().keys()]).toContain('score.weight');
     expect([...rm.namedParameters().keys()]).not.toContain('lm_head.weight');
     rm.dispose();
+
+    // The reward model scores completions for CoPG (the data has no reward columns: without it, CoPG would refuse).
+    writeFileSync(join(dir, 'copg.yaml'), 'loss: copg\nlossConfig: { beta: 0.5 }\nrewardModel: rm/model\noptimizerConfig: { learningRate: 0.001 }\nmaxSteps: 3\nbatchSize: 8\nevalSplit: 0\n');
+    const copg = aya(['train', 'preference', '--model', 'model', '--data', 'prefs.jsonl', '--config', 'copg.yaml', '--out', 'copg'], dir);
+    expect(copg.stderr).toBe('');
+    const first = readFileSync(join(dir, 'copg', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).find((l) => l.step === 1);
+    expect(copg.status).toBe(0);
+    expect(Number.isFinite(first['regularized_reward/mean'])).toBe(true);
   });
 });
 

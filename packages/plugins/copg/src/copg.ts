@@ -1,6 +1,7 @@
 import {
   pairwiseLogRatios,
   pairwiseRewards,
+  preferenceMetrics,
   stopGradient,
   tf,
   z,
@@ -58,9 +59,8 @@ export function copgLoss(inputs: PairwiseLogps, config: CopgConfig): LossOutput 
   return {
     loss: tf.mean(perPair),
     metrics: {
-      'rewards/chosen': tf.mean(tf.mul(beta, h.chosen)),
-      'rewards/rejected': tf.mean(tf.mul(beta, h.rejected)),
-      'rewards/margin': tf.mean(tf.mul(beta, D)),
+      ...preferenceMetrics(inputs, h, beta),
+      // CoPG needs no ranking: "accuracy" is agreement of the log-ratio order with the reward order.
       'rewards/accuracy': tf.mean(tf.cast(tf.equal(tf.sign(D), tf.sign(A)), 'float32')),
       'regularized_reward/mean': tf.div(tf.mean(tf.add(regChosen, regRejected)), 2) as tf.Scalar,
     },

@@ -1,5 +1,4 @@
-import { logSigmoid, pairwiseLogRatios, tf, z, LogProbReductionSchema, type LossDefinition, type LossOutput, type PairwiseLogps } from '@aya-fw/core';
-import { preferenceMetrics } from './metrics';
+import { logSigmoid, pairwiseLogRatios, preferenceMetrics, tf, z, LogProbReductionSchema, type LossDefinition, type LossOutput, type PairwiseLogps } from '@aya-fw/core';
 
 /** Options of the DPO loss. */
 export const DpoConfigSchema = z

@@ -4,7 +4,6 @@ import { ipo } from './ipo';
 
 export { dpo, dpoLoss, DpoConfigSchema, type DpoConfig } from './dpo';
 export { ipo, ipoLoss, IpoConfigSchema, type IpoConfig } from './ipo';
-export { preferenceMetrics } from './metrics';
 
 /** DPO and IPO, with sum or length-averaged log-likelihoods. */
 export default definePlugin({

@@ -1,5 +1,4 @@
-import { pairwiseLogRatios, tf, z, LogProbReductionSchema, type LossDefinition, type LossOutput, type PairwiseLogps } from '@aya-fw/core';
-import { preferenceMetrics } from './metrics';
+import { pairwiseLogRatios, preferenceMetrics, tf, z, LogProbReductionSchema, type LossDefinition, type LossOutput, type PairwiseLogps } from '@aya-fw/core';
 
 /** Options of the IPO loss. */
 export const IpoConfigSchema = z

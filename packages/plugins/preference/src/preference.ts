@@ -1,4 +1,7 @@
 import {
+  batchTensors,
+  completionSequence,
+  padBatch,
   loadExamples,
   loadPretrained,
   meansByLanguage,
@@ -33,6 +36,8 @@ export const PreferenceConfigSchema = TrainingConfigSchema.extend({
   lossConfig: z.record(z.string(), z.unknown()).default({}),
   /** Columns holding the scalar rewards of the chosen and rejected completions (for CoPG). */
   rewardColumns: z.tuple([z.string(), z.string()]).default(['chosen_reward', 'rejected_reward']),
+  /** A reward model (an HF `*ForSequenceClassification` folder or `stage:<name>`) that scores both completions instead. */
+  rewardModel: z.string().optional(),
   /** Folder of the reference log-prob cache (default `.aya-fw-cache` beside the recipe or working directory). */
   cacheDir: z.string().optional(),
   /** Preference training's usual learning rates are small; so is the default. */
@@ -44,6 +49,34 @@ interface Item {
   readonly pair: CompletionPair;
   readonly refChosen: number;
   readonly refRejected: number;
+}
+
+/**
+ * Rewards of both completions of every pair from a reward model (`*ForSequenceClassification`,
+ * one label), scoring prompt + completion as tokenized for the policy (the reward model must
+ * share the policy's tokenizer).
+ */
+function scoreWithRewardModel(dir: string, pairs: readonly CompletionPair[], batchSize: number): CompletionPair[] {
+  const rm = loadPretrained(dir, { trainable: false });
+  try {
+    if (rm.task !== 'sequence-classification') throw new UsageError(`${dir}: rewardModel must be a *ForSequenceClassification checkpoint`);
+    const pad = rm.config.padTokenId ?? 0;
+    const out: CompletionPair[] = [];
+    for (let i = 0; i < pairs.length; i += batchSize) {
+      const part = pairs.slice(i, i + batchSize);
+      const seqs = [...part.map((p) => p.chosen), ...part.map((p) => p.rejected)].map((x) => completionSequence(x, false));
+      const scores = tf.tidy(() => {
+        const t = batchTensors(padBatch(seqs, pad));
+        return tf.reshape(rm.forward({ inputIds: t.inputIds, attentionMask: t.attentionMask }).logits, [-1]);
+      });
+      const values = Array.from(scores.dataSync());
+      scores.dispose();
+      part.forEach((p, k) => out.push({ ...p, rewards: [values[k], values[part.length + k]] }));
+    }
+    return out;
+  } finally {
+    rm.dispose();
+  }
 }
 
 /**
@@ -80,7 +113,11 @@ export const preferenceTrainer: TrainerDefinition<PreferenceConfig> = {
       });
     };
     const all = await read(resolveInput(ctx, c.data, 'data'));
-    const split = c.evalData ? { train: all, held: await read(resolveInput(ctx, c.evalData, 'data')) } : splitHeldOut(all, c.evalSplit, ctx.seed);
+    let split = c.evalData ? { train: all, held: await read(resolveInput(ctx, c.evalData, 'data')) } : splitHeldOut(all, c.evalSplit, ctx.seed);
+    if (c.rewardModel) {
+      const scored = scoreWithRewardModel(resolveInput(ctx, c.rewardModel, 'model'), [...split.train, ...split.held], c.batchSize);
+      split = { train: scored.slice(0, split.train.length), held: scored.slice(split.train.length) };
+    }
 
     const reference = loadPretrained(referenceDir, { trainable: false });
     const padId = reference.config.padTokenId ?? tokenizer.padTokenId ?? tokenizer.eosTokenId ?? 0;
