@@ -47,6 +47,14 @@ export async function saveCheckpoint(engine: Engine, outDir: string, model: Pret
     { format: 'aya-fw-optimizer' },
   );
   tensors.find(([n]) => n === '__step__')?.[1].dispose();
+  const attached = [...model.attached.values()].flatMap((m) => [...m.parameters].map(([k, v]) => [`${m.name}/${k}`, v] as const));
+  if (attached.length) {
+    writeSafetensors(
+      join(tmp, 'attached.safetensors'),
+      attached.map(([name, v]) => ({ name, dtype: 'F32' as const, shape: v.shape, bytes: () => fromFloat32('F32', v.dataSync() as Float32Array) })),
+      { format: 'aya-fw-attached' },
+    );
+  }
   writeFileSync(join(tmp, 'trainer_state.json'), JSON.stringify(state, null, 2) + '\n');
   await engine.hooks.checkpoint.promise({ stage: state.stage, step: state.step, dir: tmp });
   rmSync(dir, { recursive: true, force: true });
@@ -76,6 +84,20 @@ export function restoreCheckpoint(dir: string, model: PretrainedModel, optimizer
     }
   } finally {
     weights.close();
+  }
+  if (existsSync(join(dir, 'attached.safetensors'))) {
+    const attached = SafetensorsFile.open(join(dir, 'attached.safetensors'));
+    try {
+      for (const m of model.attached.values()) {
+        for (const [k, v] of m.parameters) {
+          const t = tf.tensor(attached.readFloat32(`${m.name}/${k}`), v.shape);
+          v.assign(t);
+          t.dispose();
+        }
+      }
+    } finally {
+      attached.close();
+    }
   }
   const file = SafetensorsFile.open(join(dir, 'optimizer.safetensors'));
   try {

@@ -58,7 +58,7 @@ export async function runTrainingLoop<T>(spec: TrainingLoopSpec<T>): Promise<Tra
   const optimizer = engine.createOptimizer({ optimizer: config.optimizer, config: optimizerConfig });
   if (!(optimizer instanceof AyaOptimizer)) throw new UsageError(`optimizer '${config.optimizer}' must extend AyaOptimizer to be checkpointed`);
   const baseLr = optimizerConfig.learningRate ?? optimizer.learningRate;
-  const variables = spec.variables ?? [...model.namedParameters().values()].filter((v) => v.trainable);
+  const variables = spec.variables ?? model.trainableVariables();
   if (variables.length === 0) throw new UsageError(`${stage}: no trainable parameters`);
 
   const microPerEpoch = Math.ceil(spec.items.length / config.batchSize);
@@ -136,6 +136,7 @@ export async function runTrainingLoop<T>(spec: TrainingLoopSpec<T>): Promise<Tra
     if (done >= first) await saveCheckpoint(engine, spec.outDir, model, optimizer, { step: done, totalSteps, seed: spec.seed, loss, stage });
     const modelDir = join(spec.outDir, 'model');
     savePretrained(model, modelDir, { dtype: config.saveDtype, overwrite: true });
+    for (const m of model.attached.values()) m.save?.(join(spec.outDir, 'adapters', m.name));
     return { steps: done, loss, evalMetrics, modelDir, resumedFrom };
   } catch (err) {
     if (err instanceof AyaError) {

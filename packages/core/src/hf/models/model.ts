@@ -42,6 +42,20 @@ export interface Architecture {
   isBuffer?(name: string): boolean;
 }
 
+/** Wraps a linear layer: receives its input and the base layer, returns the output (adapters). */
+export type LinearWrapper = (x: tf.Tensor, base: (input: tf.Tensor) => tf.Tensor) => tf.Tensor;
+
+/** Extra parameters attached to a model (an adapter's), saved and trained with it when active. */
+export interface AttachedModule {
+  readonly name: string;
+  /** Parameters by their key in the module's own file format. */
+  readonly parameters: ReadonlyMap<string, tf.Variable>;
+  /** Whether the module takes part in forward passes. */
+  active: boolean;
+  /** Writes the module in its own format (an adapter folder). */
+  save?(dir: string): void;
+}
+
 let modelCounter = 0;
 
 /**
@@ -50,6 +64,9 @@ let modelCounter = 0;
  */
 export class PretrainedModel implements AdaptableModel {
   readonly #params: Map<string, tf.Variable>;
+  readonly #wrappers = new Map<string, LinearWrapper[]>();
+  /** Adapters and other attached modules, by name. */
+  readonly attached = new Map<string, AttachedModule>();
   /** Unique prefix of this model's tfjs variable names. */
   readonly id: string;
 
@@ -86,9 +103,43 @@ export class PretrainedModel implements AdaptableModel {
     return this.#params.get(name);
   }
 
-  /** The model's linear layer `name` (`model.layers.0.self_attn.q_proj`): x·Wᵀ + b. */
+  /** The model's linear layer `name` (`model.layers.0.self_attn.q_proj`): x·Wᵀ + b, through any wrappers. */
   linear(name: string, x: tf.Tensor): tf.Tensor {
-    return linear(x, this.param(`${name}.weight`), this.maybeParam(`${name}.bias`));
+    const base = (input: tf.Tensor) => linear(input, this.param(`${name}.weight`), this.maybeParam(`${name}.bias`));
+    const wrappers = this.#wrappers.get(name);
+    if (!wrappers) return base(x);
+    return wrappers.reduce<(input: tf.Tensor) => tf.Tensor>((inner, w) => (input) => w(input, inner), base)(x);
+  }
+
+  /** Names of the linear layers that {@link linear} serves (`…q_proj`, `…down_proj`), in order. */
+  linearNames(): string[] {
+    const out: string[] = [];
+    for (const [name, v] of this.#params) {
+      if (v.rank !== 2 || !name.endsWith('.weight')) continue;
+      const module = name.slice(0, -'.weight'.length);
+      if (/(embed_tokens|lm_head|score|wte|wpe)$/.test(module) || /\.(c_attn|c_proj|c_fc)$/.test(module)) continue;
+      out.push(module);
+    }
+    return out;
+  }
+
+  /** Wraps linear layer `name`; returns a function that removes the wrapper. */
+  wrapLinear(name: string, wrapper: LinearWrapper): () => void {
+    if (!this.#params.has(`${name}.weight`)) throw new AyaError(`model has no linear layer '${name}'`);
+    const list = [...(this.#wrappers.get(name) ?? []), wrapper];
+    this.#wrappers.set(name, list);
+    return () => {
+      const rest = (this.#wrappers.get(name) ?? []).filter((w) => w !== wrapper);
+      if (rest.length) this.#wrappers.set(name, rest);
+      else this.#wrappers.delete(name);
+    };
+  }
+
+  /** Variables that training updates: trainable base parameters and the parameters of active attached modules. */
+  trainableVariables(): tf.Variable[] {
+    const out = [...this.#params.values()].filter((v) => v.trainable);
+    for (const m of this.attached.values()) if (m.active) out.push(...[...m.parameters.values()].filter((v) => v.trainable));
+    return out;
   }
 
   /** Logits for `inputs`; differentiable. Call inside `tf.tidy`. */
@@ -118,9 +169,11 @@ export class PretrainedModel implements AdaptableModel {
     return tf.sum(tf.mul(scores, pick), 1) as tf.Tensor2D;
   }
 
-  /** Frees every parameter. */
+  /** Frees every parameter, attached modules' included. */
   dispose(): void {
     for (const v of this.#params.values()) v.dispose();
+    for (const m of this.attached.values()) for (const v of m.parameters.values()) v.dispose();
     this.#params.clear();
+    this.attached.clear();
   }
 }

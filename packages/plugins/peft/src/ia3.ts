@@ -1,0 +1,110 @@
+import { tf, UsageError, z, type AdapterDefinition, type AttachedModule, type PretrainedModel } from '@aya-fw/core';
+import { writeAdapter } from './format';
+import { isTarget } from './targets';
+
+/** Options of an IA3 adapter (PEFT's `IA3Config`). */
+export const Ia3ConfigSchema = z
+  .object({
+    name: z.string().default('default'),
+    /** PEFT's Llama-family default targets. */
+    targetModules: z.union([z.array(z.string()).min(1), z.string()]).default(['k_proj', 'v_proj', 'down_proj']),
+    /** Targets whose input is scaled (the rest scale their output). */
+    feedforwardModules: z.union([z.array(z.string()), z.string()]).default(['down_proj']),
+  })
+  .strict();
+export type Ia3Config = z.infer<typeof Ia3ConfigSchema>;
+
+interface Ia3Module {
+  readonly module: string;
+  readonly l: tf.Variable;
+  readonly feedforward: boolean;
+}
+
+/**
+ * IA3 (Liu et al. 2022) as PEFT defines it: a learned vector `ia3_l`, initialised to ones, that
+ * scales the input of feed-forward target modules (shape [1, in]) and the output of the others
+ * (shape [out, 1], bias included).
+ */
+export class Ia3Adapter implements AttachedModule {
+  active = true;
+  readonly parameters = new Map<string, tf.Variable>();
+  readonly modules: Ia3Module[] = [];
+  readonly #unwrap: (() => void)[] = [];
+  readonly name: string;
+
+  constructor(
+    readonly model: PretrainedModel,
+    readonly config: Ia3Config,
+  ) {
+    this.name = config.name;
+    if (model.attached.has(config.name)) throw new UsageError(`the model already has an adapter named '${config.name}'`);
+    const targets = model.linearNames().filter((m) => isTarget(m, config.targetModules));
+    if (targets.length === 0) throw new UsageError(`ia3: target_modules ${JSON.stringify(config.targetModules)} match no linear layer of this ${model.config.modelType} model`);
+    for (const module of targets) {
+      const [out, inp] = model.param(`${module}.weight`).shape;
+      const feedforward = isTarget(module, config.feedforwardModules);
+      const l = tf.variable(tf.ones(feedforward ? [1, inp] : [out, 1]), true, `${model.id}/ia3/${config.name}/${module}.ia3_l`);
+      this.parameters.set(`${module}.ia3_l`, l);
+      this.modules.push({ module, l, feedforward });
+      this.#unwrap.push(
+        model.wrapLinear(module, (x, base) => {
+          if (!this.active) return base(x);
+          return feedforward ? base(tf.mul(x, tf.reshape(l, [inp]))) : tf.mul(base(x), tf.reshape(l, [out]));
+        }),
+      );
+    }
+    model.attached.set(this.name, this);
+  }
+
+  /** Scales the base weights (and output biases) by the vectors and removes the adapter. */
+  mergeAndUnload(): void {
+    for (const m of this.modules) {
+      tf.tidy(() => {
+        const w = this.model.param(`${m.module}.weight`);
+        w.assign(tf.mul(w, m.l));
+        const bias = this.model.maybeParam(`${m.module}.bias`);
+        if (bias && !m.feedforward) bias.assign(tf.mul(bias, tf.reshape(m.l, bias.shape)));
+      });
+    }
+    this.detach();
+  }
+
+  detach(): void {
+    for (const u of this.#unwrap) u();
+    for (const v of this.parameters.values()) v.dispose();
+    this.model.attached.delete(this.name);
+  }
+
+  peftConfig(): Record<string, unknown> {
+    return {
+      peft_type: 'IA3',
+      task_type: 'CAUSAL_LM',
+      base_model_name_or_path: this.model.source ?? null,
+      target_modules: this.config.targetModules,
+      feedforward_modules: this.config.feedforwardModules,
+      fan_in_fan_out: false,
+      init_ia3_weights: true,
+      modules_to_save: null,
+      inference_mode: true,
+    };
+  }
+
+  save(dir: string): void {
+    writeAdapter(dir, this.peftConfig(), this);
+  }
+}
+
+/** IA3 config from a PEFT `adapter_config.json`. */
+export function ia3ConfigFromPeft(peft: Record<string, unknown>, name: string): Ia3Config {
+  return Ia3ConfigSchema.parse({ name, targetModules: peft.target_modules, feedforwardModules: peft.feedforward_modules ?? [] });
+}
+
+export const ia3: AdapterDefinition<Ia3Config> = {
+  id: 'ia3',
+  description: 'IA3 in PEFT’s format: learned vectors scaling feed-forward inputs and other outputs',
+  configSchema: Ia3ConfigSchema,
+  apply: (model, config) => {
+    new Ia3Adapter(model as unknown as PretrainedModel, config);
+    return model;
+  },
+};

@@ -1,0 +1,161 @@
+import { Rng, tf, UsageError, z, type AdapterDefinition, type AttachedModule, type PretrainedModel } from '@aya-fw/core';
+import { PEFT_PREFIX, writeAdapter } from './format';
+import { isTarget, patternValue } from './targets';
+
+/** Options of a LoRA adapter (PEFT's `LoraConfig`, camel-cased). */
+export const LoraConfigSchema = z
+  .object({
+    /** Adapter name; several named adapters can live on one model. */
+    name: z.string().default('default'),
+    r: z.number().int().positive().default(8),
+    loraAlpha: z.number().positive().default(8),
+    loraDropout: z.number().min(0).lt(1).default(0),
+    /** Module names (`q_proj`) or one regular expression matched against the full module path. */
+    targetModules: z.union([z.array(z.string()).min(1), z.string()]).default(['q_proj', 'v_proj']),
+    /** rsLoRA: scale by α/√r instead of α/r. */
+    useRslora: z.boolean().default(false),
+    rankPattern: z.record(z.string(), z.number().int().positive()).default({}),
+    alphaPattern: z.record(z.string(), z.number().positive()).default({}),
+    /** PEFT's default init: A Kaiming-uniform, B zeros (the adapter starts as a no-op). */
+    initLoraWeights: z.boolean().default(true),
+    seed: z.number().int().nonnegative().default(0),
+  })
+  .strict();
+export type LoraConfig = z.infer<typeof LoraConfigSchema>;
+
+interface LoraModule {
+  readonly module: string;
+  readonly A: tf.Variable;
+  readonly B: tf.Variable;
+  readonly scaling: number;
+}
+
+/** A LoRA adapter attached to a model: wrappers on its target modules and PEFT-format I/O. */
+export class LoraAdapter implements AttachedModule {
+  active = true;
+  /** Dropout applies only while training (a trainer sets this). */
+  training = false;
+  readonly parameters = new Map<string, tf.Variable>();
+  readonly modules: LoraModule[] = [];
+  readonly #unwrap: (() => void)[] = [];
+  #merged = false;
+
+  constructor(
+    readonly model: PretrainedModel,
+    readonly config: LoraConfig,
+  ) {
+    this.name = config.name;
+    if (model.attached.has(config.name)) throw new UsageError(`the model already has an adapter named '${config.name}'`);
+    const targets = model.linearNames().filter((m) => isTarget(m, config.targetModules));
+    if (targets.length === 0) throw new UsageError(`lora: target_modules ${JSON.stringify(config.targetModules)} match no linear layer of this ${model.config.modelType} model`);
+    const rng = new Rng(config.seed);
+    for (const module of targets) {
+      const [out, inp] = model.param(`${module}.weight`).shape;
+      const r = patternValue(module, config.rankPattern, config.r);
+      const alpha = patternValue(module, config.alphaPattern, config.loraAlpha);
+      const bound = 1 / Math.sqrt(inp);
+      const a = Float32Array.from({ length: r * inp }, () => (config.initLoraWeights ? (2 * rng.next() - 1) * bound : 0));
+      const A = tf.variable(tf.tensor2d(a, [r, inp]), true, `${model.id}/lora/${config.name}/${module}.lora_A`);
+      const B = tf.variable(tf.zeros([out, r]), true, `${model.id}/lora/${config.name}/${module}.lora_B`);
+      const scaling = config.useRslora ? alpha / Math.sqrt(r) : alpha / r;
+      this.parameters.set(`${module}.lora_A.weight`, A);
+      this.parameters.set(`${module}.lora_B.weight`, B);
+      const entry = { module, A, B, scaling };
+      this.modules.push(entry);
+      this.#unwrap.push(
+        model.wrapLinear(module, (x, base) => {
+          if (!this.active || this.#merged) return base(x);
+          const dropped = config.loraDropout > 0 && this.training ? tf.dropout(x, config.loraDropout) : x;
+          const shape = dropped.shape;
+          const flat = tf.reshape(dropped, [-1, shape[shape.length - 1]]);
+          const delta = tf.matMul(tf.matMul(flat, A, false, true), B, false, true);
+          return tf.add(base(x), tf.reshape(tf.mul(delta, scaling), [...shape.slice(0, -1), out]));
+        }),
+      );
+    }
+    model.attached.set(this.name, this);
+  }
+
+  readonly name: string;
+
+  /** W ← W + s·B·A in every target module (PEFT `merge`); the adapter stops adding its term. */
+  merge(): void {
+    if (this.#merged) return;
+    for (const m of this.modules) tf.tidy(() => this.model.param(`${m.module}.weight`).assign(tf.add(this.model.param(`${m.module}.weight`), tf.mul(tf.matMul(m.B, m.A), m.scaling))));
+    this.#merged = true;
+  }
+
+  /** Undoes {@link merge}. */
+  unmerge(): void {
+    if (!this.#merged) return;
+    for (const m of this.modules) tf.tidy(() => this.model.param(`${m.module}.weight`).assign(tf.sub(this.model.param(`${m.module}.weight`), tf.mul(tf.matMul(m.B, m.A), m.scaling))));
+    this.#merged = false;
+  }
+
+  /** PEFT `merge_and_unload`: merges into the base weights and removes the adapter. */
+  mergeAndUnload(): void {
+    this.merge();
+    this.detach();
+  }
+
+  /** Removes the adapter's wrappers and frees its parameters. */
+  detach(): void {
+    for (const u of this.#unwrap) u();
+    for (const v of this.parameters.values()) v.dispose();
+    this.model.attached.delete(this.name);
+  }
+
+  /** `adapter_config.json` in PEFT's schema. */
+  peftConfig(): Record<string, unknown> {
+    const c = this.config;
+    return {
+      peft_type: 'LORA',
+      task_type: 'CAUSAL_LM',
+      base_model_name_or_path: this.model.source ?? null,
+      r: c.r,
+      lora_alpha: c.loraAlpha,
+      lora_dropout: c.loraDropout,
+      target_modules: c.targetModules,
+      use_rslora: c.useRslora,
+      rank_pattern: c.rankPattern,
+      alpha_pattern: c.alphaPattern,
+      bias: 'none',
+      fan_in_fan_out: false,
+      init_lora_weights: c.initLoraWeights,
+      use_dora: false,
+      modules_to_save: null,
+      inference_mode: true,
+    };
+  }
+
+  save(dir: string): void {
+    writeAdapter(dir, this.peftConfig(), this);
+  }
+}
+
+/** LoRA config from a PEFT `adapter_config.json`. */
+export function loraConfigFromPeft(peft: Record<string, unknown>, name: string): LoraConfig {
+  return LoraConfigSchema.parse({
+    name,
+    r: peft.r,
+    loraAlpha: peft.lora_alpha,
+    loraDropout: peft.lora_dropout ?? 0,
+    targetModules: peft.target_modules,
+    useRslora: peft.use_rslora ?? false,
+    rankPattern: peft.rank_pattern ?? {},
+    alphaPattern: peft.alpha_pattern ?? {},
+    initLoraWeights: false,
+  });
+}
+
+export const lora: AdapterDefinition<LoraConfig> = {
+  id: 'lora',
+  description: 'LoRA (and rsLoRA) in PEFT’s format: W + (α/r)·B·A on target modules',
+  configSchema: LoraConfigSchema,
+  apply: (model, config) => {
+    new LoraAdapter(model as unknown as PretrainedModel, config);
+    return model;
+  },
+};
+
+export { PEFT_PREFIX };

@@ -1,0 +1,115 @@
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { loadPretrained, SafetensorsFile, tf, type PretrainedModel } from '@aya-fw/core';
+import { createTestEngine } from '@aya-fw/core/testing';
+import peft, { Ia3Adapter, loadAdapter, LoraAdapter, LoraConfigSchema, Ia3ConfigSchema } from '@aya-fw/plugin-peft';
+
+const HF = resolve(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'hf');
+const expected = (() => {
+  const f = SafetensorsFile.open(join(HF, 'expected', 'llama-lora.safetensors'));
+  const out = Object.fromEntries([...f.tensors].map(([k, info]) => [k, { shape: [...info.shape], values: f.readFloat32(k) }]));
+  f.close();
+  return out;
+})();
+
+function logits(model: PretrainedModel): Float32Array {
+  const [b, s] = expected.input_ids.shape;
+  return tf.tidy(() =>
+    model
+      .forward({ inputIds: tf.tensor2d(Array.from(expected.input_ids.values), [b, s], 'int32'), attentionMask: tf.tensor2d(Array.from(expected.attention_mask.values), [b, s], 'int32') })
+      .logits.dataSync() as Float32Array,
+  ) as unknown as Float32Array;
+}
+
+/** Largest |a − b| where the attention mask is 1. */
+function maskedDiff(got: Float32Array, want: Float32Array): number {
+  const V = expected.logits.shape[2];
+  let worst = 0;
+  expected.attention_mask.values.forEach((m, pos) => {
+    if (!m) return;
+    for (let v = 0; v < V; v++) worst = Math.max(worst, Math.abs(got[pos * V + v] - want[pos * V + v]));
+  });
+  return worst;
+}
+
+beforeAll(() => createTestEngine({ plugins: [peft] }));
+
+describe('LoRA against PEFT 0.21 (fixture adapters/llama-lora)', () => {
+  it('reproduces the logits with the adapter, after merge_and_unload, and the merged q_proj', () => {
+    const model = loadPretrained(join(HF, 'models', 'llama'));
+    const base = logits(model);
+    const adapter = loadAdapter(model, join(HF, 'adapters', 'llama-lora')) as LoraAdapter;
+    expect(adapter).toBeInstanceOf(LoraAdapter);
+    expect(adapter.modules.map((m) => m.module)).toContain('model.layers.1.mlp.gate_proj');
+    expect(maskedDiff(logits(model), expected.logits.values)).toBeLessThan(1e-4);
+    adapter.active = false;
+    expect(maskedDiff(logits(model), base)).toBe(0);
+    adapter.active = true;
+    adapter.mergeAndUnload();
+    expect(model.attached.size).toBe(0);
+    expect(maskedDiff(logits(model), expected.merged_logits.values)).toBeLessThan(1e-4);
+    const q = model.param('model.layers.0.self_attn.q_proj.weight').dataSync();
+    expect(Math.max(...Array.from(q, (v, i) => Math.abs(v - expected.merged_layer0_q_proj.values[i])))).toBeLessThan(1e-5);
+    model.dispose();
+  });
+
+  it('saves in PEFT’s layout and re-loads to the same logits; unmerge restores the base', () => {
+    const model = loadPretrained(join(HF, 'models', 'llama'));
+    const base = logits(model);
+    const adapter = loadAdapter(model, join(HF, 'adapters', 'llama-lora')) as LoraAdapter;
+    const withAdapter = logits(model);
+    const dir = join(mkdtempSync(join(tmpdir(), 'aya-peft-')), 'adapter');
+    adapter.save(dir);
+    expect(readdirSync(dir).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
+    const config = JSON.parse(readFileSync(join(dir, 'adapter_config.json'), 'utf8'));
+    expect(config).toMatchObject({ peft_type: 'LORA', r: 4, lora_alpha: 8, task_type: 'CAUSAL_LM' });
+    const saved = SafetensorsFile.open(join(dir, 'adapter_model.safetensors'));
+    const original = SafetensorsFile.open(join(HF, 'adapters', 'llama-lora', 'adapter_model.safetensors'));
+    expect([...saved.tensors.keys()].sort()).toEqual([...original.tensors.keys()].sort());
+    saved.close();
+    original.close();
+    adapter.merge();
+    expect(maskedDiff(logits(model), withAdapter)).toBeLessThan(1e-4);
+    adapter.unmerge();
+    adapter.detach();
+    expect(maskedDiff(logits(model), base)).toBeLessThan(1e-5);
+    // merge + unmerge leave the base weights equal up to f32 rounding.
+    const again = loadAdapter(model, dir, 'reloaded');
+    expect(maskedDiff(logits(model), withAdapter)).toBeLessThan(1e-5);
+    again.detach();
+    model.dispose();
+  });
+});
+
+describe('LoRA and IA3 definitions', () => {
+  it('a fresh LoRA adapter is a no-op (B = 0); rsLoRA and patterns set per-module rank and scaling', () => {
+    const model = loadPretrained(join(HF, 'models', 'llama'));
+    const base = logits(model);
+    const a = new LoraAdapter(model, LoraConfigSchema.parse({ r: 4, loraAlpha: 16, targetModules: ['q_proj', 'down_proj'], useRslora: true, rankPattern: { down_proj: 2 }, alphaPattern: { 'layers\\.1\\.self_attn\\.q_proj': 4 } }));
+    expect(maskedDiff(logits(model), base)).toBe(0);
+    const byName = Object.fromEntries(a.modules.map((m) => [m.module, m]));
+    expect(byName['model.layers.0.self_attn.q_proj'].scaling).toBeCloseTo(16 / 2);
+    expect(byName['model.layers.1.self_attn.q_proj'].scaling).toBeCloseTo(4 / 2);
+    expect(byName['model.layers.0.mlp.down_proj'].A.shape).toEqual([2, 128]);
+    expect(byName['model.layers.0.mlp.down_proj'].scaling).toBeCloseTo(16 / Math.SQRT2);
+    a.detach();
+    model.dispose();
+  });
+
+  it('IA3 starts as a no-op, scales feed-forward inputs and other outputs, and merges exactly', () => {
+    const model = loadPretrained(join(HF, 'models', 'llama'));
+    const base = logits(model);
+    const adapter = new Ia3Adapter(model, Ia3ConfigSchema.parse({}));
+    expect(maskedDiff(logits(model), base)).toBe(0);
+    const shapes = Object.fromEntries(adapter.modules.map((m) => [m.module, m.l.shape]));
+    expect(shapes['model.layers.0.mlp.down_proj']).toEqual([1, 128]);
+    expect(shapes['model.layers.0.self_attn.k_proj']).toEqual([32, 1]);
+    for (const m of adapter.modules) m.l.assign(tf.randomUniform(m.l.shape, 0.5, 1.5, 'float32', 7));
+    const scaled = logits(model);
+    expect(maskedDiff(scaled, base)).toBeGreaterThan(1e-3);
+    adapter.mergeAndUnload();
+    expect(maskedDiff(logits(model), scaled)).toBeLessThan(1e-4);
+    model.dispose();
+  });
+});
