@@ -17,7 +17,7 @@ describe('aya-fw CLI', () => {
     const r = aya(['plugins', '--json']);
     expect(r.status).toBe(0);
     const { plugins } = json(r);
-    expect(Object.keys(plugins)).toEqual(['data', 'optimizers', 'sft', 'reward', 'preference', 'dpo', 'copg', 'srpo', 'eval', 'bandit', 'merge'].map((p) => `@aya-fw/plugin-${p}`));
+    expect(Object.keys(plugins)).toEqual(['data', 'optimizers', 'sft', 'reward', 'preference', 'peft', 'dpo', 'copg', 'srpo', 'eval', 'bandit', 'merge'].map((p) => `@aya-fw/plugin-${p}`));
     expect(plugins['@aya-fw/plugin-optimizers'].optimizers.map((o: { id: string }) => o.id)).toEqual(['adamw', 'adam', 'sgd', 'adafactor']);
     expect(plugins['@aya-fw/plugin-data'].datasetFormats.map((f: { id: string }) => f.id)).toEqual(['jsonl', 'json', 'parquet']);
     expect(plugins['@aya-fw/plugin-merge'].mergeMethods.map((m: { id: string }) => m.id)).toEqual(['linear', 'task-arithmetic', 'ties', 'dare-linear', 'dare-ties', 'slerp']);

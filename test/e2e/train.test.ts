@@ -219,3 +219,23 @@ describe('aya-fw train srpo', () => {
     expect(Object.keys(step)).toEqual(expect.arrayContaining(['srpo/self_improvement', 'srpo/generative', 'revision/accuracy']));
   });
 });
+
+describe('aya-fw train --adapter', () => {
+  it.each(['lora', 'ia3'])('trains only the %s adapter: the base stays bit-identical and the adapter is saved in PEFT’s layout', async (type) => {
+    const dir = userProject();
+    const model = await tinyModel(dir);
+    writeJsonl(join(dir, 'data.jsonl'), arithmetic(64));
+    writeFileSync(join(dir, 'a.yaml'), `optimizerConfig: { learningRate: 0.01 }\nmaxSteps: 6\nbatchSize: 16\nevalSplit: 0\n${type === 'lora' ? 'adapter: { r: 4, targetModules: [q_proj, v_proj] }\n' : ''}`);
+    const r = aya(['train', 'sft', '--model', 'model', '--data', 'data.jsonl', '--config', 'a.yaml', '--adapter', type, '--out', 'out'], dir);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const share = /adapter (\w+): ([\d,]+) trainable parameters of ([\d,]+) \(([\d.]+)%\)/.exec(r.stdout);
+    expect(share?.[1]).toBe(type);
+    expect(Number(share![4])).toBeLessThan(10);
+    expect(readFileSync(join(dir, 'out', 'model', 'model.safetensors')).equals(readFileSync(join(model, 'model.safetensors')))).toBe(true);
+    const config = JSON.parse(readFileSync(join(dir, 'out', 'adapters', 'default', 'adapter_config.json'), 'utf8'));
+    expect(config.peft_type).toBe(type.toUpperCase());
+    const lines = readFileSync(join(dir, 'out', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((l) => 'loss' in l);
+    expect(lines[lines.length - 1].loss).toBeLessThan(lines[0].loss);
+  });
+});

@@ -56,7 +56,7 @@ export function buildProgram(): Command {
     .description("Cohere's multilingual post-training recipes for Node.js: preference training, online RL, MoE adapters, merging")
     .version(version, '-V, --version')
     .option('-p, --plugins <list>', 'plugins to load, comma-separated (dpo → @aya-fw/plugin-dpo → aya-fw-plugin-dpo → dpo → ./dpo)', parseList)
-    .option('--no-default-plugins', "do not load aya-fw's own plugins (data, optimizers, sft, reward, preference, dpo, copg, srpo, eval, bandit, merge)")
+    .option('--no-default-plugins', "do not load aya-fw's own plugins (data, optimizers, sft, reward, preference, peft, dpo, copg, srpo, eval, bandit, merge)")
     .addOption(new Option('-b, --backend <name>', 'compute backend (default: auto)').choices(BACKEND_NAMES))
     .option('-q, --quiet', 'print nothing but errors')
     .option('--json', 'print one JSON document with the results')
@@ -83,6 +83,7 @@ export function buildProgram(): Command {
     .option('-o, --out <dir>', 'output folder (default runs/<trainer>)')
     .option('--seed <n>', 'seed of every random choice (default 0)', parseSeed)
     .option('--resume', 'continue from the newest complete checkpoint in the output folder')
+    .option('--adapter <type>', 'train an adapter (lora, ia3) on the frozen base; options under adapter: in --config')
     .action(action((trainer: string, _o: unknown, cmd: Command) => trainCommand(trainer, cmd.optsWithGlobals())));
 
   program

@@ -11,6 +11,8 @@ export interface TrainCommandOptions extends GlobalOptions {
   readonly out?: string;
   readonly resume?: boolean;
   readonly seed?: number;
+  /** Adapter type (`lora`, `ia3`, …); its options go in the config file's `adapter`. */
+  readonly adapter?: string;
 }
 
 /**
@@ -23,7 +25,9 @@ export async function trainCommand(trainerId: string, opts: TrainCommandOptions)
   const file = opts.config ? readConfigFile(opts.config) : undefined;
   const fromFile = file?.value ?? {};
   if (typeof fromFile !== 'object' || fromFile === null || Array.isArray(fromFile)) throw new ConfigError(`${opts.config}: expected a mapping of trainer options`);
-  const options = { ...(fromFile as Record<string, unknown>), ...(opts.model ? { model: opts.model } : {}), ...(opts.data ? { data: opts.data } : {}) };
+  const base = fromFile as Record<string, unknown>;
+  const adapter = opts.adapter ? { adapter: { ...((base.adapter as object) ?? {}), type: opts.adapter } } : {};
+  const options = { ...base, ...(opts.model ? { model: opts.model } : {}), ...(opts.data ? { data: opts.data } : {}), ...adapter };
   const config = session.engine.parseConfig(trainer, options, opts.config ?? `aya-fw train ${trainerId}`, file ? { locate: file.locate } : undefined);
   const backend = await startBackend(session, (opts.backend ?? 'auto') as BackendName);
   const outDir = resolve(opts.out ?? `runs/${trainerId}`);

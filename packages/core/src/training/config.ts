@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { SAVE_DTYPES } from '../hf/models/save';
 import { ScheduleSchema } from './schedule';
+import { AdapterSpecSchema } from './adapters';
 
 /** Options every trainer built on the training loop takes (`with:` of a recipe stage, `--config`). */
 export const TrainingConfigSchema = z
@@ -36,6 +37,8 @@ export const TrainingConfigSchema = z
     maxPromptLength: z.number().int().positive().optional(),
     /** Count malformed rows instead of failing on the first. */
     skipBadRows: z.boolean().default(false),
+    /** Train an adapter instead of the full model: `{ type: lora | ia3, …its options }` (the base is frozen). */
+    adapter: AdapterSpecSchema.optional(),
   })
   .strict();
 export type TrainingConfig = z.infer<typeof TrainingConfigSchema>;

@@ -1,4 +1,5 @@
 import {
+  prepareAdapter,
   batchTensors,
   completionSequence,
   padBatch,
@@ -134,6 +135,7 @@ export const preferenceTrainer: TrainerDefinition<PreferenceConfig> = {
     const held = items.slice(split.train.length);
 
     const model = loadPretrained(modelDir);
+    prepareAdapter(ctx.engine, model, c.adapter, ctx.stage);
     const lossOf = (batch: readonly Item[]) => {
       const policy = pairLogprobs(model, batch.map((b) => b.pair), padId);
       const inputs = pairwiseInputs(policy, { chosen: batch.map((b) => b.refChosen), rejected: batch.map((b) => b.refRejected) }, batch.map((b) => b.pair));

@@ -1,4 +1,5 @@
 import {
+  prepareAdapter,
   loadExamples,
   loadPretrained,
   logSigmoid,
@@ -67,6 +68,7 @@ export const rewardTrainer: TrainerDefinition<RewardConfig> = {
     const modelDir = resolveInput(ctx, c.model, 'model');
     const tokenizer = Tokenizer.fromPretrained(modelDir);
     const model = loadPretrained(modelDir, { newHead: { numLabels: 1, seed: ctx.seed } });
+    prepareAdapter(ctx.engine, model, c.adapter, ctx.stage, ['score.weight']);
     const padId = model.config.padTokenId ?? tokenizer.padTokenId ?? tokenizer.eosTokenId ?? 0;
     const opts = { maxLength: c.maxLength, maxPromptLength: c.maxPromptLength };
     const read = async (file: string) => {

@@ -1,4 +1,5 @@
 import {
+  prepareAdapter,
   batchTensors,
   completionSequence,
   loadExamples,
@@ -65,6 +66,7 @@ export const sftTrainer: TrainerDefinition<SftConfig> = {
     const modelDir = resolveInput(ctx, c.model, 'model');
     const tokenizer = Tokenizer.fromPretrained(modelDir);
     const model = loadPretrained(modelDir);
+    prepareAdapter(ctx.engine, model, c.adapter, ctx.stage);
     const padId = model.config.padTokenId ?? tokenizer.padTokenId ?? tokenizer.eosTokenId ?? 0;
     const opts = { maxLength: c.maxLength, maxPromptLength: c.maxPromptLength, assistantOnly: c.assistantOnly };
     const read = async (file: string) => {

@@ -1,4 +1,5 @@
 import {
+  prepareAdapter,
   DEFAULT_REVISION_TEMPLATE,
   loadExamples,
   loadPretrained,
@@ -110,6 +111,7 @@ export const srpoTrainer: TrainerDefinition<SrpoTrainerConfig> = {
     const train = items.slice(0, split.train.length);
     const held = items.slice(split.train.length);
     const model = loadPretrained(modelDir);
+    prepareAdapter(ctx.engine, model, c.adapter, ctx.stage);
     const logps = (batch: readonly Triple[]) => {
       // One forward over 6 sequences per row: all generation pairs, then all revisions of y_l, then of y_w.
       const lp = pairLogprobs(model, [0, 1, 2].flatMap((j) => batch.map((t) => t.pairs[j])), padId);
