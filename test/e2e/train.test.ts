@@ -221,11 +221,11 @@ describe('aya-fw train srpo', () => {
 });
 
 describe('aya-fw train --adapter', () => {
-  it.each(['lora', 'ia3'])('trains only the %s adapter: the base stays bit-identical and the adapter is saved in PEFT’s layout', async (type) => {
+  it.each(['lora', 'ia3', 'mov', 'molora'])('trains only the %s adapter: the base stays bit-identical and the adapter is saved in PEFT’s layout', async (type) => {
     const dir = userProject();
     const model = await tinyModel(dir);
     writeJsonl(join(dir, 'data.jsonl'), arithmetic(64));
-    writeFileSync(join(dir, 'a.yaml'), `optimizerConfig: { learningRate: 0.01 }\nmaxSteps: 6\nbatchSize: 16\nevalSplit: 0\n${type === 'lora' ? 'adapter: { r: 4, targetModules: [q_proj, v_proj] }\n' : ''}`);
+    writeFileSync(join(dir, 'a.yaml'), `optimizerConfig: { learningRate: 0.01 }\nmaxSteps: 6\nbatchSize: 16\nevalSplit: 0\n${type === 'lora' ? 'adapter: { r: 4, targetModules: [q_proj, v_proj] }\n' : type === 'mov' ? 'adapter: { numExperts: 4 }\n' : type === 'molora' ? 'adapter: { numExperts: 2, r: 2, targetModules: [q_proj, v_proj] }\n' : ''}`);
     const r = aya(['train', 'sft', '--model', 'model', '--data', 'data.jsonl', '--config', 'a.yaml', '--adapter', type, '--out', 'out'], dir);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);

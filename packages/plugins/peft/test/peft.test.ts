@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadPretrained, SafetensorsFile, tf, type PretrainedModel } from '@aya-fw/core';
 import { createTestEngine } from '@aya-fw/core/testing';
-import peft, { Ia3Adapter, loadAdapter, LoraAdapter, LoraConfigSchema, Ia3ConfigSchema } from '@aya-fw/plugin-peft';
+import peft, { Ia3Adapter, Ia3ConfigSchema, loadAdapter, LoraAdapter, LoraConfigSchema, MoloraAdapter, MoloraConfigSchema, MovAdapter, MovConfigSchema, routerProbabilities } from '@aya-fw/plugin-peft';
 
 const HF = resolve(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'hf');
 const expected = (() => {
@@ -110,6 +110,63 @@ describe('LoRA and IA3 definitions', () => {
     expect(maskedDiff(scaled, base)).toBeGreaterThan(1e-3);
     adapter.mergeAndUnload();
     expect(maskedDiff(logits(model), scaled)).toBeLessThan(1e-4);
+    model.dispose();
+  });
+});
+
+describe('MoV and MoLoRA', () => {
+  it('MoV with one expert equals IA3 with the same vectors', () => {
+    const model = loadPretrained(join(HF, 'models', 'llama'));
+    const ia3 = new Ia3Adapter(model, Ia3ConfigSchema.parse({ name: 'ia3' }));
+    for (const m of ia3.modules) m.l.assign(tf.randomUniform(m.l.shape, 0.5, 1.5, 'float32', 3));
+    const want = logits(model);
+    ia3.active = false;
+    const mov = new MovAdapter(model, MovConfigSchema.parse({ name: 'mov', numExperts: 1 }));
+    for (const m of ia3.modules) {
+      const v = mov.parameters.get(`${m.module}.mov_scaling`)!;
+      v.assign(tf.reshape(m.l, v.shape));
+    }
+    expect(maskedDiff(logits(model), want)).toBeLessThan(1e-5);
+    model.dispose();
+  });
+
+  it('MoLoRA with one expert equals LoRA with the same matrices', () => {
+    const model = loadPretrained(join(HF, 'models', 'llama'));
+    const lora = loadAdapter(model, join(HF, 'adapters', 'llama-lora'), 'lora') as LoraAdapter;
+    const want = logits(model);
+    lora.active = false;
+    const mol = new MoloraAdapter(model, MoloraConfigSchema.parse({ name: 'mol', numExperts: 1, r: 4, loraAlpha: 8, targetModules: ['q_proj', 'v_proj', 'o_proj', 'gate_proj'] }));
+    for (const m of lora.modules) {
+      mol.parameters.get(`${m.module}.lora_A.weight`)!.assign(tf.reshape(m.A, [1, ...m.A.shape]));
+      mol.parameters.get(`${m.module}.lora_B.weight`)!.assign(tf.reshape(m.B, [1, ...m.B.shape]));
+    }
+    expect(maskedDiff(logits(model), want)).toBeLessThan(1e-4);
+    model.dispose();
+  });
+
+  it('router outputs sum to 1 per token (and top-k keeps k of them unnormalised)', () => {
+    const x = tf.randomNormal([5, 7, 16], 0, 1, 'float32', 1);
+    const w = tf.randomNormal([6, 16], 0, 0.5, 'float32', 2);
+    const sums = routerProbabilities(x, w, undefined).sum(-1).dataSync();
+    sums.forEach((v) => expect(v).toBeCloseTo(1, 5));
+    const top = routerProbabilities(x, w, 2).arraySync() as number[][][];
+    top.flat().forEach((row) => expect(row.filter((p) => p > 0)).toHaveLength(2));
+  });
+
+  it('new mixtures are no-ops, save as adapter folders and re-load to the same logits', () => {
+    const model = loadPretrained(join(HF, 'models', 'llama'));
+    const base = logits(model);
+    const mov = new MovAdapter(model, MovConfigSchema.parse({ numExperts: 4 }));
+    // Vectors start at 1, so the mixture is 1 up to the rounding of the softmax's sum.
+    expect(maskedDiff(logits(model), base)).toBeLessThan(1e-5);
+    for (const v of mov.parameters.values()) v.assign(tf.add(v, tf.randomNormal(v.shape, 0, 0.1, 'float32', 5)));
+    const trained = logits(model);
+    const dir = join(mkdtempSync(join(tmpdir(), 'aya-mov-')), 'mov');
+    mov.save(dir);
+    expect(JSON.parse(readFileSync(join(dir, 'adapter_config.json'), 'utf8'))).toMatchObject({ peft_type: 'MOV', num_experts: 4 });
+    mov.detach();
+    loadAdapter(model, dir);
+    expect(maskedDiff(logits(model), trained)).toBe(0);
     model.dispose();
   });
 });
