@@ -115,7 +115,8 @@ describe('aya-fw CLI', () => {
 describe('the main job and the reproduction', () => {
   it('runs the README main job: preference-trained models beat the SFT model in the judge win-rate, with a report', () => {
     const out = join(userProject(), 'out');
-    const r = aya(['run', 'recipes/aya-toy.yaml', '--json', '--out', out]);
+    // About 3½ minutes alone on 2 cores; more beside the other test files.
+    const r = aya(['run', 'recipes/aya-toy.yaml', '--json', '--out', out], ROOT, 900_000);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const { stages } = json(r);
@@ -127,7 +128,7 @@ describe('the main job and the reproduction', () => {
     const report = readFileSync(join(out, 'evaluate', 'report.md'), 'utf8');
     expect(report).toContain('| model | overall | ar | en | es | fr | hi | ru |');
     expect(readFileSync(join(out, 'evaluate', 'report.png')).subarray(1, 4).toString()).toBe('PNG');
-  });
+  }, 900_000);
 
   it('runs the CoPG bandit recipe: CoPG reaches the optimum, DPO and IPO do not', () => {
     const r = aya(['run', 'recipes/copg-bandit.yaml', '--json', '--out', join(userProject(), 'out')]);

@@ -12,9 +12,9 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs `aya-fw` as a user would, in `cwd`, without a TTY. */
-export function aya(args: readonly string[], cwd = ROOT): CliResult {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' }, timeout: 170_000 });
+/** Runs `aya-fw` as a user would, in `cwd`, without a TTY (killed after `timeoutMs`). */
+export function aya(args: readonly string[], cwd = ROOT, timeoutMs = 170_000): CliResult {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' }, timeout: timeoutMs });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
