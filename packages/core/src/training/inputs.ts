@@ -1,6 +1,9 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { loadExamples } from '../data/load';
+import type { ExampleKind, SourcedExample } from '../data/examples';
+import type { TrainingLoopResult } from './loop';
 import { UsageError } from '../errors';
-import type { TrainerContext } from '../registry/contributions';
+import type { TrainerContext, TrainerResult } from '../registry/contributions';
 import { Rng } from '../random/rng';
 
 /**
@@ -40,4 +43,19 @@ export function meansByLanguage<T>(items: readonly T[], value: (t: T) => number,
   const out: Record<string, number> = { [name]: mean(all) };
   for (const [lang, xs] of [...groups].sort()) out[`${name}/${lang}`] = mean(xs);
   return out;
+}
+
+/** Rows of a training file in the accepted TRL formats; skipped malformed rows are reported once. */
+export async function readTrainingRows(ctx: TrainerContext<unknown>, file: string, kinds: readonly ExampleKind[], skipBadRows: boolean): Promise<SourcedExample[]> {
+  const { examples, skipped } = await loadExamples(ctx.engine, { file, kinds, skipBadRows });
+  if (skipped.length) ctx.reporter.warn(`${file}: skipped ${skipped.length} malformed rows (first: ${skipped[0].message})`);
+  return examples;
+}
+
+/** What a trainer built on the loop returns: final loss, steps, `eval_`-prefixed metrics, the model and the metrics log. */
+export function loopTrainerResult(result: TrainingLoopResult, outDir: string): TrainerResult {
+  return {
+    metrics: { train_loss: result.loss, steps: result.steps, ...Object.fromEntries(Object.entries(result.evalMetrics).map(([k, v]) => [`eval_${k}`, v])) },
+    artifacts: { model: result.modelDir, metrics: join(outDir, 'metrics.jsonl') },
+  };
 }

@@ -3,7 +3,8 @@ import {
   batchTensors,
   completionSequence,
   padBatch,
-  loadExamples,
+  loopTrainerResult,
+  readTrainingRows,
   loadPretrained,
   meansByLanguage,
   pairLogprobs,
@@ -99,9 +100,7 @@ export const preferenceTrainer: TrainerDefinition<PreferenceConfig> = {
     const tokenizer = Tokenizer.fromPretrained(modelDir);
     const opts = { maxLength: c.maxLength, maxPromptLength: c.maxPromptLength };
     const read = async (file: string) => {
-      const { examples, skipped } = await loadExamples(ctx.engine, { file, kinds: ['preference'], skipBadRows: c.skipBadRows });
-      if (skipped.length) ctx.reporter.warn(`${file}: skipped ${skipped.length} malformed rows (first: ${skipped[0].message})`);
-      return examples.map(({ example, row, where }): CompletionPair => {
+      return (await readTrainingRows(ctx, file, ['preference'], c.skipBadRows)).map(({ example, row, where }): CompletionPair => {
         const e = example as Extract<typeof example, { kind: 'preference' }>;
         const [rc, rr] = c.rewardColumns.map((k) => row[k]);
         return {
@@ -173,10 +172,7 @@ export const preferenceTrainer: TrainerDefinition<PreferenceConfig> = {
             }
           : undefined,
       });
-      return {
-        metrics: { train_loss: result.loss, steps: result.steps, ...Object.fromEntries(Object.entries(result.evalMetrics).map(([k, v]) => [`eval_${k}`, v])) },
-        artifacts: { model: result.modelDir, metrics: `${ctx.outDir}/metrics.jsonl` },
-      };
+      return loopTrainerResult(result, ctx.outDir);
     } finally {
       model.dispose();
     }

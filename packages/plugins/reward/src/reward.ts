@@ -1,6 +1,7 @@
 import {
   prepareAdapter,
-  loadExamples,
+  loopTrainerResult,
+  readTrainingRows,
   loadPretrained,
   logSigmoid,
   padBatch,
@@ -72,9 +73,7 @@ export const rewardTrainer: TrainerDefinition<RewardConfig> = {
     const padId = model.config.padTokenId ?? tokenizer.padTokenId ?? tokenizer.eosTokenId ?? 0;
     const opts = { maxLength: c.maxLength, maxPromptLength: c.maxPromptLength };
     const read = async (file: string) => {
-      const { examples, skipped } = await loadExamples(ctx.engine, { file, kinds: ['preference'], skipBadRows: c.skipBadRows });
-      if (skipped.length) ctx.reporter.warn(`${file}: skipped ${skipped.length} malformed rows (first: ${skipped[0].message})`);
-      return examples.map(({ example, row, where }): Pair => {
+      return (await readTrainingRows(ctx, file, ['preference'], c.skipBadRows)).map(({ example, row, where }): Pair => {
         const e = example as Extract<typeof example, { kind: 'preference' }>;
         const full = (completion: typeof e.chosen): TokenizedSequence => {
           const ids = tokenizePromptCompletion(tokenizer, e.prompt, completion, where, opts);
@@ -118,10 +117,7 @@ export const rewardTrainer: TrainerDefinition<RewardConfig> = {
             }
           : undefined,
       });
-      return {
-        metrics: { train_loss: result.loss, steps: result.steps, ...Object.fromEntries(Object.entries(result.evalMetrics).map(([k, v]) => [`eval_${k}`, v])) },
-        artifacts: { model: result.modelDir, metrics: `${ctx.outDir}/metrics.jsonl` },
-      };
+      return loopTrainerResult(result, ctx.outDir);
     } finally {
       model.dispose();
     }

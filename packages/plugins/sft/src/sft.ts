@@ -2,7 +2,8 @@ import {
   prepareAdapter,
   batchTensors,
   completionSequence,
-  loadExamples,
+  loopTrainerResult,
+  readTrainingRows,
   loadPretrained,
   logprobsOfTargets,
   meansByLanguage,
@@ -70,9 +71,7 @@ export const sftTrainer: TrainerDefinition<SftConfig> = {
     const padId = model.config.padTokenId ?? tokenizer.padTokenId ?? tokenizer.eosTokenId ?? 0;
     const opts = { maxLength: c.maxLength, maxPromptLength: c.maxPromptLength, assistantOnly: c.assistantOnly };
     const read = async (file: string) => {
-      const { examples, skipped } = await loadExamples(ctx.engine, { file, kinds: ['language-modeling', 'prompt-completion'], skipBadRows: c.skipBadRows });
-      if (skipped.length) ctx.reporter.warn(`${file}: skipped ${skipped.length} malformed rows (first: ${skipped[0].message})`);
-      return examples.map(({ example, row, where }): Item => {
+      return (await readTrainingRows(ctx, file, ['language-modeling', 'prompt-completion'], c.skipBadRows)).map(({ example, row, where }): Item => {
         const seq =
           example.kind === 'language-modeling'
             ? tokenizeLanguageModeling(tokenizer, example.text, where, opts)
@@ -109,10 +108,7 @@ export const sftTrainer: TrainerDefinition<SftConfig> = {
             }
           : undefined,
       });
-      return {
-        metrics: { train_loss: result.loss, steps: result.steps, ...Object.fromEntries(Object.entries(result.evalMetrics).map(([k, v]) => [`eval_${k}`, v])) },
-        artifacts: { model: result.modelDir, metrics: `${ctx.outDir}/metrics.jsonl` },
-      };
+      return loopTrainerResult(result, ctx.outDir);
     } finally {
       model.dispose();
     }

@@ -1,7 +1,8 @@
 import {
   prepareAdapter,
   DEFAULT_REVISION_TEMPLATE,
-  loadExamples,
+  loopTrainerResult,
+  readTrainingRows,
   loadPretrained,
   meansByLanguage,
   pairLogprobs,
@@ -78,8 +79,7 @@ export const srpoTrainer: TrainerDefinition<SrpoTrainerConfig> = {
     const tokenizer = Tokenizer.fromPretrained(modelDir);
     const opts = { maxLength: c.maxLength, maxPromptLength: c.maxPromptLength };
     const read = async (file: string) => {
-      const { examples } = await loadExamples(ctx.engine, { file, kinds: ['preference'], skipBadRows: c.skipBadRows });
-      return examples.map(({ example, row, where }) => {
+      return (await readTrainingRows(ctx, file, ['preference'], c.skipBadRows)).map(({ example, row, where }) => {
         const e = example as Extract<typeof example, { kind: 'preference' }>;
         if (typeof e.prompt !== 'string' || typeof e.chosen !== 'string' || typeof e.rejected !== 'string') {
           throw new UsageError(`${where}: srpo takes text (not conversational) prompts and completions in this version`);
@@ -144,10 +144,7 @@ export const srpoTrainer: TrainerDefinition<SrpoTrainerConfig> = {
             }
           : undefined,
       });
-      return {
-        metrics: { train_loss: result.loss, steps: result.steps, ...Object.fromEntries(Object.entries(result.evalMetrics).map(([k, v]) => [`eval_${k}`, v])) },
-        artifacts: { model: result.modelDir, metrics: `${ctx.outDir}/metrics.jsonl` },
-      };
+      return loopTrainerResult(result, ctx.outDir);
     } finally {
       model.dispose();
     }
