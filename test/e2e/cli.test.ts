@@ -208,3 +208,17 @@ describe('aya-fw merge', () => {
     expect(b.peakRssMb).toBeLessThan(1024);
   });
 });
+
+describe('aya-fw bench', () => {
+  it('bench train prints tokens/s and leaks no tensors per step; generate and matmul print rates', () => {
+    const config = join(ROOT, 'bench', 'bench-a', 'config.json');
+    const train = json(aya(['bench', 'train', '--model', config, '--batch', '2', '--seq', '16', '--steps', '2', '--json'])).benchTrain;
+    expect(train.backend).toBe('wasm');
+    expect(train.tokensPerSecond).toBeGreaterThan(0);
+    expect(train.tensorsLeakedPerStep).toBe(0);
+    const gen = json(aya(['bench', 'generate', '--model', config, '--new-tokens', '4', '--json'])).benchGenerate;
+    expect(gen.map((g: { batch: number }) => g.batch)).toEqual([1, 8]);
+    const mm = json(aya(['bench', 'matmul', '--json'])).benchMatmul;
+    expect(mm.every((m: { gflops: number }) => m.gflops > 0)).toBe(true);
+  });
+});

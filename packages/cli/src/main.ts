@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { AyaError, BACKEND_NAMES, errorMessage } from '@aya-fw/core';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { benchMergeCommand } from './commands/bench';
+import { benchGenerateCommand, benchMatmulCommand, benchMergeCommand, benchTrainCommand } from './commands/bench';
 import { generateCommand } from './commands/generate';
 import { mergeCommand } from './commands/merge';
 import { pluginsCommand } from './commands/plugins';
@@ -100,7 +100,25 @@ export function buildProgram(): Command {
     .option('--overwrite', 'replace the output folder if it exists')
     .action(action((config: string, _o: unknown, cmd: Command) => mergeCommand(config, cmd.optsWithGlobals())));
 
-  const bench = program.command('bench').description('benchmarks that print numbers (merge; train, generate and matmul come with the kernel work)');
+  const bench = program.command('bench').description('benchmarks that print numbers: train, generate, matmul, merge');
+  bench
+    .command('train')
+    .description('one training step (forward, cross-entropy, backward, Adam): median step time and tokens/s')
+    .requiredOption('-m, --model <path>', 'model folder or config.json (random weights without safetensors)')
+    .option('--batch <n>', 'batch size', parsePositiveInt, 8)
+    .option('--seq <n>', 'sequence length', parsePositiveInt, 64)
+    .option('--steps <n>', 'measured steps after 3 warm-up steps', parsePositiveInt, 10)
+    .action(action((_o: unknown, cmd: Command) => benchTrainCommand(cmd.optsWithGlobals())));
+  bench
+    .command('generate')
+    .description('new tokens/s with the KV cache at batch 1 and 8')
+    .requiredOption('-m, --model <path>', 'model folder or config.json')
+    .option('--new-tokens <n>', 'tokens generated per row', parsePositiveInt, 32)
+    .action(action((_o: unknown, cmd: Command) => benchGenerateCommand(cmd.optsWithGlobals())));
+  bench
+    .command('matmul')
+    .description('GFLOP/s of the matrix products a transformer step runs')
+    .action(action((_o: unknown, cmd: Command) => benchMatmulCommand(cmd.optsWithGlobals())));
   bench
     .command('merge')
     .description('merge a pool of synthetic bf16 checkpoints and compare the throughput with the raw read rate of the same files')

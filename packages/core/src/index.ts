@@ -45,3 +45,4 @@ export * from './kernels/merge-kernels';
 export * from './backend/wasm-kernels';
 export * from './data';
 export * from './training';
+export * from './bench/train';

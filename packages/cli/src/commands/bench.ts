@@ -1,5 +1,5 @@
-import { benchMerge } from '@aya-fw/core';
-import { openSession, type GlobalOptions, type Session } from '../session';
+import { benchGenerate, benchMatmul, benchMerge, benchTrain, type BackendName } from '@aya-fw/core';
+import { openSession, startBackend, type GlobalOptions, type Session } from '../session';
 
 /** Options of `aya-fw bench merge`. */
 export interface BenchMergeCommandOptions extends GlobalOptions {
@@ -21,5 +21,46 @@ export async function benchMergeCommand(opts: BenchMergeCommandOptions): Promise
   );
   session.reporter.info(`peak RSS: ${r.peakRssMb.toFixed(0)} MB`);
   session.reporter.result('benchMerge', r);
+  return session;
+}
+
+/** Options of `aya-fw bench train` and `bench generate`. */
+export interface BenchModelOptions extends GlobalOptions {
+  readonly model: string;
+  readonly batch: number;
+  readonly seq: number;
+  readonly steps: number;
+  readonly newTokens: number;
+}
+
+/** `aya-fw bench train`: median step time, tokens/s, peak RSS and tensors leaked per step. */
+export async function benchTrainCommand(opts: BenchModelOptions): Promise<Session> {
+  const session = await openSession(opts);
+  await startBackend(session, (opts.backend ?? 'auto') as BackendName);
+  const r = benchTrain(session.engine, { model: opts.model, batch: opts.batch, seq: opts.seq, steps: opts.steps });
+  session.reporter.info(
+    `train step (${(r.params / 1e6).toFixed(2)}M params, batch ${r.batch} × ${r.seq}) on ${r.backend}, 1 thread: ${r.stepMs.toFixed(1)} ms median of ${r.steps}, ${r.tokensPerSecond.toFixed(0)} tokens/s, peak RSS ${r.peakRssMb.toFixed(0)} MB, ${r.tensorsLeakedPerStep} tensors leaked per step`,
+  );
+  session.reporter.result('benchTrain', { ...r, threads: 1 });
+  return session;
+}
+
+/** `aya-fw bench generate`: new tokens/s with the KV cache at batch 1 and 8. */
+export async function benchGenerateCommand(opts: BenchModelOptions): Promise<Session> {
+  const session = await openSession(opts);
+  await startBackend(session, (opts.backend ?? 'auto') as BackendName);
+  const rows = benchGenerate({ model: opts.model, batches: [1, 8], prompt: 16, newTokens: opts.newTokens });
+  for (const r of rows) session.reporter.info(`generate batch ${r.batch}: ${r.tokensPerSecond.toFixed(1)} new tokens/s (${opts.newTokens} tokens, KV cache)`);
+  session.reporter.result('benchGenerate', rows);
+  return session;
+}
+
+/** `aya-fw bench matmul`: GFLOP/s of plain, transposed and batched products. */
+export async function benchMatmulCommand(opts: GlobalOptions): Promise<Session> {
+  const session = await openSession(opts);
+  await startBackend(session, (opts.backend ?? 'auto') as BackendName);
+  const rows = benchMatmul();
+  for (const r of rows) session.reporter.info(`${r.case}: ${r.ms.toFixed(2)} ms, ${r.gflops.toFixed(2)} GFLOP/s`);
+  session.reporter.result('benchMatmul', rows);
   return session;
 }
