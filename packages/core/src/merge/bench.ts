@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Engine } from '../engine/engine';
@@ -123,8 +123,6 @@ export async function benchMerge(engine: Engine, options: BenchMergeOptions = {}
     const summary = await runMerge(engine, configFile, { outDir: out, maxShardSize: 1e9 });
     const mergeGbPerSecond = summary.inputBytes / 1e9 / summary.seconds;
     const readGbPerSecond = bytes / 1e9 / readSeconds;
-    const outBytes = readdirSync(out).filter((f) => f.endsWith('.safetensors')).reduce((n, f) => n + statSync(join(out, f)).size, 0);
-    void outBytes;
     return {
       method,
       models: count,

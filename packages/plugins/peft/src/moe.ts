@@ -6,7 +6,7 @@ import { isTarget } from './targets';
  * Router weights for `n` experts on a `d`-dimensional activation: normal(0, 0.02), no bias
  * (`for-ai/parameter-efficient-moe`, `src/routing.py`).
  */
-function router(model: PretrainedModel, name: string, d: number, n: number, rng: Rng): tf.Variable {
+function router(name: string, d: number, n: number, rng: Rng): tf.Variable {
   return tf.variable(tf.tensor2d(Float32Array.from({ length: n * d }, () => 0.02 * gaussian(rng)), [n, d]), true, name);
 }
 
@@ -104,7 +104,7 @@ export class MovAdapter extends MoeAdapter {
       const id = `${model.id}/mov/${config.name}/${module}`;
       if (feedforward) {
         const scaling = tf.variable(tf.ones([n, inp]), true, `${id}.mov_scaling`);
-        const gate = router(model, `${id}.router`, inp, n, rng);
+        const gate = router(`${id}.router`, inp, n, rng);
         this.parameters.set(`${module}.mov_scaling`, scaling);
         this.parameters.set(`${module}.router.weight`, gate);
         this.unwrap.push(
@@ -120,7 +120,7 @@ export class MovAdapter extends MoeAdapter {
         if (!Number.isInteger(heads)) throw new UsageError(`mov: ${module} has ${out} outputs, not a multiple of head_dim ${c.headDim}`);
         const hd = c.headDim;
         const scaling = tf.variable(tf.ones([heads, n, hd]), true, `${id}.mov_scaling`);
-        const gate = router(model, `${id}.router`, hd, n, rng);
+        const gate = router(`${id}.router`, hd, n, rng);
         this.parameters.set(`${module}.mov_scaling`, scaling);
         this.parameters.set(`${module}.router.weight`, gate);
         this.unwrap.push(
@@ -168,7 +168,7 @@ export class MoloraAdapter extends MoeAdapter {
       const id = `${model.id}/molora/${config.name}/${module}`;
       const A = tf.variable(tf.tensor3d(Float32Array.from({ length: n * r * inp }, () => 0.02 * gaussian(rng)), [n, r, inp]), true, `${id}.lora_A`);
       const B = tf.variable(tf.zeros([n, out, r]), true, `${id}.lora_B`);
-      const gate = router(model, `${id}.router`, inp, n, rng);
+      const gate = router(`${id}.router`, inp, n, rng);
       this.parameters.set(`${module}.lora_A.weight`, A);
       this.parameters.set(`${module}.lora_B.weight`, B);
       this.parameters.set(`${module}.router.weight`, gate);
