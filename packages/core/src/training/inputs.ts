@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { loadExamples } from '../data/load';
 import type { ExampleKind, SourcedExample } from '../data/examples';
-import type { TrainingLoopResult } from './loop';
+import type { TrainingLoopResult, TrainingLoopSpec } from './loop';
 import { UsageError } from '../errors';
 import type { TrainerContext, TrainerResult } from '../registry/contributions';
 import { Rng } from '../random/rng';
@@ -58,4 +58,20 @@ export function loopTrainerResult(result: TrainingLoopResult, outDir: string): T
     metrics: { train_loss: result.loss, steps: result.steps, ...Object.fromEntries(Object.entries(result.evalMetrics).map(([k, v]) => [`eval_${k}`, v])) },
     artifacts: { model: result.modelDir, metrics: join(outDir, 'metrics.jsonl') },
   };
+}
+
+/** The fields of a training-loop spec that come straight from the trainer's context. */
+export function loopContext(ctx: TrainerContext<unknown>): Pick<TrainingLoopSpec<unknown>, 'engine' | 'stage' | 'outDir' | 'seed' | 'resume'> {
+  return { engine: ctx.engine, stage: ctx.stage, outDir: ctx.outDir, seed: ctx.seed, resume: ctx.resume };
+}
+
+/** Training and held-out items: `evalData` when given, else a seeded `evalSplit` of `data`. */
+export async function trainAndHeldOut<T>(
+  ctx: TrainerContext<unknown>,
+  config: { readonly data: string; readonly evalData?: string; readonly evalSplit: number },
+  read: (file: string) => Promise<T[]>,
+): Promise<{ train: T[]; held: T[] }> {
+  const all = await read(resolveInput(ctx, config.data, 'data'));
+  if (config.evalData) return { train: all, held: await read(resolveInput(ctx, config.evalData, 'data')) };
+  return splitHeldOut(all, config.evalSplit, ctx.seed);
 }

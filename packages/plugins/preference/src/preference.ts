@@ -3,7 +3,9 @@ import {
   batchTensors,
   completionSequence,
   padBatch,
+  loopContext,
   loopTrainerResult,
+  trainAndHeldOut,
   readTrainingRows,
   loadPretrained,
   meansByLanguage,
@@ -12,7 +14,6 @@ import {
   referenceLogprobs,
   resolveInput,
   runTrainingLoop,
-  splitHeldOut,
   tf,
   Tokenizer,
   tokenizePromptCompletion,
@@ -112,8 +113,7 @@ export const preferenceTrainer: TrainerDefinition<PreferenceConfig> = {
         };
       });
     };
-    const all = await read(resolveInput(ctx, c.data, 'data'));
-    let split = c.evalData ? { train: all, held: await read(resolveInput(ctx, c.evalData, 'data')) } : splitHeldOut(all, c.evalSplit, ctx.seed);
+    let split = await trainAndHeldOut(ctx, c, read);
     if (c.rewardModel) {
       const scored = scoreWithRewardModel(resolveInput(ctx, c.rewardModel, 'model'), [...split.train, ...split.held], c.batchSize);
       split = { train: scored.slice(0, split.train.length), held: scored.slice(split.train.length) };
@@ -142,14 +142,10 @@ export const preferenceTrainer: TrainerDefinition<PreferenceConfig> = {
     };
     try {
       const result = await runTrainingLoop<Item>({
-        engine: ctx.engine,
-        stage: ctx.stage,
-        outDir: ctx.outDir,
-        seed: ctx.seed,
+        ...loopContext(ctx),
         model,
         config: c,
         items: train,
-        resume: ctx.resume,
         loss: lossOf,
         tokens: (batch) => batch.reduce((n, b) => n + b.pair.chosen.completionIds.length + b.pair.rejected.completionIds.length, 0),
         evaluate: held.length

@@ -1,6 +1,8 @@
 import {
   prepareAdapter,
+  loopContext,
   loopTrainerResult,
+  trainAndHeldOut,
   readTrainingRows,
   loadPretrained,
   logSigmoid,
@@ -8,7 +10,6 @@ import {
   batchTensors,
   resolveInput,
   runTrainingLoop,
-  splitHeldOut,
   tf,
   Tokenizer,
   tokenizePromptCompletion,
@@ -83,22 +84,17 @@ export const rewardTrainer: TrainerDefinition<RewardConfig> = {
         return { chosen: full(e.chosen), rejected: full(e.rejected), margin: e.margin ?? c.margin, row };
       });
     };
-    const all = await read(resolveInput(ctx, c.data, 'data'));
-    const { train, held } = c.evalData ? { train: all, held: await read(resolveInput(ctx, c.evalData, 'data')) } : splitHeldOut(all, c.evalSplit, ctx.seed);
+    const { train, held } = await trainAndHeldOut(ctx, c, read);
     const lossOf = (pairs: readonly Pair[]) => {
       const s = scores(model, pairs, padId);
       return bradleyTerryLoss(s.chosen, s.rejected, tf.tensor1d(pairs.map((p) => p.margin)));
     };
     try {
       const result = await runTrainingLoop<Pair>({
-        engine: ctx.engine,
-        stage: ctx.stage,
-        outDir: ctx.outDir,
-        seed: ctx.seed,
+        ...loopContext(ctx),
         model,
         config: c,
         items: train,
-        resume: ctx.resume,
         loss: lossOf,
         tokens: (batch) => batch.reduce((n, p) => n + p.chosen.ids.length + p.rejected.ids.length, 0),
         evaluate: held.length

@@ -2,7 +2,9 @@ import {
   prepareAdapter,
   batchTensors,
   completionSequence,
+  loopContext,
   loopTrainerResult,
+  trainAndHeldOut,
   readTrainingRows,
   loadPretrained,
   logprobsOfTargets,
@@ -11,7 +13,6 @@ import {
   padBatch,
   resolveInput,
   runTrainingLoop,
-  splitHeldOut,
   tf,
   Tokenizer,
   tokenizeLanguageModeling,
@@ -79,20 +80,15 @@ export const sftTrainer: TrainerDefinition<SftConfig> = {
         return { seq, row };
       });
     };
-    const all = await read(resolveInput(ctx, c.data, 'data'));
-    const split = c.evalData ? { train: all, held: await read(resolveInput(ctx, c.evalData, 'data')) } : splitHeldOut(all, c.evalSplit, ctx.seed);
+    const split = await trainAndHeldOut(ctx, c, read);
     const train: Item[] = c.packing ? pack(split.train.map((i) => i.seq), c.maxLength).map((seq) => ({ seq })) : split.train;
     const held = split.held;
     try {
       const result = await runTrainingLoop<Item>({
-        engine: ctx.engine,
-        stage: ctx.stage,
-        outDir: ctx.outDir,
-        seed: ctx.seed,
+        ...loopContext(ctx),
         model,
         config: c,
         items: train,
-        resume: ctx.resume,
         loss: (batch) => ({ loss: maskedCrossEntropy(model, batch.map((i) => i.seq), padId).loss }),
         tokens: (batch) => batch.reduce((n, i) => n + i.seq.ids.length, 0),
         evaluate: held.length

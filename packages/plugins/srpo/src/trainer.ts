@@ -1,7 +1,9 @@
 import {
   prepareAdapter,
   DEFAULT_REVISION_TEMPLATE,
+  loopContext,
   loopTrainerResult,
+  trainAndHeldOut,
   readTrainingRows,
   loadPretrained,
   meansByLanguage,
@@ -10,7 +12,6 @@ import {
   resolveInput,
   revisionPrompt,
   runTrainingLoop,
-  splitHeldOut,
   tf,
   Tokenizer,
   tokenizePromptCompletion,
@@ -93,8 +94,7 @@ export const srpoTrainer: TrainerDefinition<SrpoTrainerConfig> = {
         return [pair(e.prompt), pair(revisionPrompt(c.revisionTemplate, e.prompt, e.rejected)), pair(revisionPrompt(c.revisionTemplate, e.prompt, e.chosen))] as const;
       });
     };
-    const all = await read(resolveInput(ctx, c.data, 'data'));
-    const split = c.evalData ? { train: all, held: await read(resolveInput(ctx, c.evalData, 'data')) } : splitHeldOut(all, c.evalSplit, ctx.seed);
+    const split = await trainAndHeldOut(ctx, c, read);
     const rows = [...split.train, ...split.held];
     const reference = loadPretrained(referenceDir, { trainable: false });
     const padId = reference.config.padTokenId ?? tokenizer.padTokenId ?? tokenizer.eosTokenId ?? 0;
@@ -119,14 +119,10 @@ export const srpoTrainer: TrainerDefinition<SrpoTrainerConfig> = {
     };
     try {
       const result = await runTrainingLoop<Triple>({
-        engine: ctx.engine,
-        stage: ctx.stage,
-        outDir: ctx.outDir,
-        seed: ctx.seed,
+        ...loopContext(ctx),
         model,
         config: c,
         items: train,
-        resume: ctx.resume,
         loss: (batch) => ctx.engine.computeLoss({ loss: 'srpo', inputs: logps(batch), config: c.lossConfig }),
         evaluate: held.length
           ? () => {
