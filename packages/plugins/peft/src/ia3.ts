@@ -1,5 +1,5 @@
-import { tf, UsageError, z, type AdapterDefinition, type AttachedModule, type PretrainedModel } from '@aya-fw/core';
-import { writeAdapter } from './format';
+import { tf, z, type AdapterDefinition, type PretrainedModel } from '@aya-fw/core';
+import { AdapterBase } from './base';
 import { isTarget } from './targets';
 
 /** Options of an IA3 adapter (PEFT's `IA3Config`). */
@@ -25,35 +25,28 @@ interface Ia3Module {
  * scales the input of feed-forward target modules (shape [1, in]) and the output of the others
  * (shape [out, 1], bias included).
  */
-export class Ia3Adapter implements AttachedModule {
-  active = true;
-  readonly parameters = new Map<string, tf.Variable>();
+export class Ia3Adapter extends AdapterBase {
   readonly modules: Ia3Module[] = [];
-  readonly #unwrap: (() => void)[] = [];
-  readonly name: string;
 
   constructor(
-    readonly model: PretrainedModel,
+    model: PretrainedModel,
     readonly config: Ia3Config,
   ) {
-    this.name = config.name;
-    if (model.attached.has(config.name)) throw new UsageError(`the model already has an adapter named '${config.name}'`);
-    const targets = model.linearNames().filter((m) => isTarget(m, config.targetModules));
-    if (targets.length === 0) throw new UsageError(`ia3: target_modules ${JSON.stringify(config.targetModules)} match no linear layer of this ${model.config.modelType} model`);
-    for (const module of targets) {
+    super(model, config.name, config.targetModules, 'ia3');
+    for (const module of this.targets) {
       const [out, inp] = model.param(`${module}.weight`).shape;
       const feedforward = isTarget(module, config.feedforwardModules);
       const l = tf.variable(tf.ones(feedforward ? [1, inp] : [out, 1]), true, `${model.id}/ia3/${config.name}/${module}.ia3_l`);
       this.parameters.set(`${module}.ia3_l`, l);
       this.modules.push({ module, l, feedforward });
-      this.#unwrap.push(
+      this.unwrap.push(
         model.wrapLinear(module, (x, base) => {
           if (!this.active) return base(x);
           return feedforward ? base(tf.mul(x, tf.reshape(l, [inp]))) : tf.mul(base(x), tf.reshape(l, [out]));
         }),
       );
     }
-    model.attached.set(this.name, this);
+    this.attach();
   }
 
   /** Scales the base weights (and output biases) by the vectors and removes the adapter. */
@@ -69,12 +62,6 @@ export class Ia3Adapter implements AttachedModule {
     this.detach();
   }
 
-  detach(): void {
-    for (const u of this.#unwrap) u();
-    for (const v of this.parameters.values()) v.dispose();
-    this.model.attached.delete(this.name);
-  }
-
   peftConfig(): Record<string, unknown> {
     return {
       peft_type: 'IA3',
@@ -87,10 +74,6 @@ export class Ia3Adapter implements AttachedModule {
       modules_to_save: null,
       inference_mode: true,
     };
-  }
-
-  save(dir: string): void {
-    writeAdapter(dir, this.peftConfig(), this);
   }
 }
 

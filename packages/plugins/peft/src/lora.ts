@@ -1,6 +1,7 @@
-import { Rng, tf, UsageError, z, type AdapterDefinition, type AttachedModule, type PretrainedModel } from '@aya-fw/core';
-import { PEFT_PREFIX, writeAdapter } from './format';
-import { isTarget, patternValue } from './targets';
+import { Rng, tf, z, type AdapterDefinition, type PretrainedModel } from '@aya-fw/core';
+import { AdapterBase } from './base';
+import { PEFT_PREFIX } from './format';
+import { patternValue } from './targets';
 
 /** Options of a LoRA adapter (PEFT's `LoraConfig`, camel-cased). */
 export const LoraConfigSchema = z
@@ -31,25 +32,17 @@ interface LoraModule {
 }
 
 /** A LoRA adapter attached to a model: wrappers on its target modules and PEFT-format I/O. */
-export class LoraAdapter implements AttachedModule {
-  active = true;
-  /** Dropout applies only while training (a trainer sets this). */
-  training = false;
-  readonly parameters = new Map<string, tf.Variable>();
+export class LoraAdapter extends AdapterBase {
   readonly modules: LoraModule[] = [];
-  readonly #unwrap: (() => void)[] = [];
   #merged = false;
 
   constructor(
-    readonly model: PretrainedModel,
+    model: PretrainedModel,
     readonly config: LoraConfig,
   ) {
-    this.name = config.name;
-    if (model.attached.has(config.name)) throw new UsageError(`the model already has an adapter named '${config.name}'`);
-    const targets = model.linearNames().filter((m) => isTarget(m, config.targetModules));
-    if (targets.length === 0) throw new UsageError(`lora: target_modules ${JSON.stringify(config.targetModules)} match no linear layer of this ${model.config.modelType} model`);
+    super(model, config.name, config.targetModules, 'lora');
     const rng = new Rng(config.seed);
-    for (const module of targets) {
+    for (const module of this.targets) {
       const [out, inp] = model.param(`${module}.weight`).shape;
       const r = patternValue(module, config.rankPattern, config.r);
       const alpha = patternValue(module, config.alphaPattern, config.loraAlpha);
@@ -62,7 +55,7 @@ export class LoraAdapter implements AttachedModule {
       this.parameters.set(`${module}.lora_B.weight`, B);
       const entry = { module, A, B, scaling };
       this.modules.push(entry);
-      this.#unwrap.push(
+      this.unwrap.push(
         model.wrapLinear(module, (x, base) => {
           if (!this.active || this.#merged) return base(x);
           const dropped = config.loraDropout > 0 && this.training ? tf.dropout(x, config.loraDropout) : x;
@@ -73,10 +66,8 @@ export class LoraAdapter implements AttachedModule {
         }),
       );
     }
-    model.attached.set(this.name, this);
+    this.attach();
   }
-
-  readonly name: string;
 
   /** W ← W + s·B·A in every target module (PEFT `merge`); the adapter stops adding its term. */
   merge(): void {
@@ -96,13 +87,6 @@ export class LoraAdapter implements AttachedModule {
   mergeAndUnload(): void {
     this.merge();
     this.detach();
-  }
-
-  /** Removes the adapter's wrappers and frees its parameters. */
-  detach(): void {
-    for (const u of this.#unwrap) u();
-    for (const v of this.parameters.values()) v.dispose();
-    this.model.attached.delete(this.name);
   }
 
   /** `adapter_config.json` in PEFT's schema. */
@@ -126,10 +110,6 @@ export class LoraAdapter implements AttachedModule {
       modules_to_save: null,
       inference_mode: true,
     };
-  }
-
-  save(dir: string): void {
-    writeAdapter(dir, this.peftConfig(), this);
   }
 }
 

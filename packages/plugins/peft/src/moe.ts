@@ -1,5 +1,5 @@
-import { gaussian, Rng, tf, UsageError, z, type AdapterDefinition, type AttachedModule, type PretrainedModel } from '@aya-fw/core';
-import { writeAdapter } from './format';
+import { gaussian, Rng, tf, UsageError, z, type AdapterDefinition, type PretrainedModel } from '@aya-fw/core';
+import { AdapterBase } from './base';
 import { isTarget } from './targets';
 
 /**
@@ -52,47 +52,13 @@ export const MoloraConfigSchema = z
   .strict();
 export type MoloraConfig = z.infer<typeof MoloraConfigSchema>;
 
-abstract class MoeAdapter implements AttachedModule {
-  active = true;
-  training = false;
-  readonly parameters = new Map<string, tf.Variable>();
-  protected readonly unwrap: (() => void)[] = [];
-  readonly name: string;
-
-  constructor(
-    readonly model: PretrainedModel,
-    name: string,
-    targets: string | readonly string[],
-    kind: string,
-  ) {
-    this.name = name;
-    if (model.attached.has(name)) throw new UsageError(`the model already has an adapter named '${name}'`);
-    this.targets = model.linearNames().filter((m) => isTarget(m, targets));
-    if (this.targets.length === 0) throw new UsageError(`${kind}: target_modules ${JSON.stringify(targets)} match no linear layer of this ${model.config.modelType} model`);
-  }
-
-  protected readonly targets: string[];
-
-  detach(): void {
-    for (const u of this.unwrap) u();
-    for (const v of this.parameters.values()) v.dispose();
-    this.model.attached.delete(this.name);
-  }
-
-  abstract peftConfig(): Record<string, unknown>;
-
-  save(dir: string): void {
-    writeAdapter(dir, this.peftConfig(), this);
-  }
-}
-
 /**
  * MoV (Zadouri et al., arXiv 2309.05444, `src/mov.py`): n IA3 vectors per target, mixed per token
  * by a softmax router on the activation they scale. On keys and values the router is shared
  * across heads and routes each head's [head_dim] slice (`mov_scaling` [heads, n, head_dim]); on
  * the FFN intermediate it routes the whole activation (`mov_scaling` [n, d_ff]). Vectors start at 1.
  */
-export class MovAdapter extends MoeAdapter {
+export class MovAdapter extends AdapterBase {
   constructor(model: PretrainedModel, readonly config: MovConfig) {
     super(model, config.name, config.targetModules, 'mov');
     const rng = new Rng(config.seed);
@@ -136,7 +102,7 @@ export class MovAdapter extends MoeAdapter {
         );
       }
     }
-    model.attached.set(this.name, this);
+    this.attach();
   }
 
   peftConfig(): Record<string, unknown> {
@@ -157,7 +123,7 @@ export class MovAdapter extends MoeAdapter {
  * MoLoRA (arXiv 2309.05444, `src/molora.py`): n LoRA experts per target module mixed per token by a
  * softmax router on the layer input: Δ(x) = (α/r)·Σᵢ sᵢ·(x·Aᵢᵀ)·Bᵢᵀ, A ~ normal(0.02), B = 0.
  */
-export class MoloraAdapter extends MoeAdapter {
+export class MoloraAdapter extends AdapterBase {
   constructor(model: PretrainedModel, readonly config: MoloraConfig) {
     super(model, config.name, config.targetModules, 'molora');
     const rng = new Rng(config.seed);
@@ -185,7 +151,7 @@ export class MoloraAdapter extends MoeAdapter {
         }),
       );
     }
-    model.attached.set(this.name, this);
+    this.attach();
   }
 
   peftConfig(): Record<string, unknown> {

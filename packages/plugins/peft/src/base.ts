@@ -1,0 +1,50 @@
+import { UsageError, type AttachedModule, type PretrainedModel, type tf } from '@aya-fw/core';
+import { writeAdapter } from './format';
+import { isTarget } from './targets';
+
+/**
+ * What every adapter shares: a unique name on its model, the linear layers it targets, its
+ * parameters by PEFT key, the wrappers it installed (removed by `detach`), and saving as an
+ * adapter folder with its `peftConfig()`.
+ */
+export abstract class AdapterBase implements AttachedModule {
+  active = true;
+  /** Dropout and similar apply only while training (a trainer sets this). */
+  training = false;
+  readonly parameters = new Map<string, tf.Variable>();
+  /** The linear layers this adapter wraps. */
+  protected readonly targets: string[];
+  protected readonly unwrap: (() => void)[] = [];
+
+  constructor(
+    readonly model: PretrainedModel,
+    readonly name: string,
+    targetModules: string | readonly string[],
+    kind: string,
+  ) {
+    if (model.attached.has(name)) throw new UsageError(`the model already has an adapter named '${name}'`);
+    this.targets = model.linearNames().filter((m) => isTarget(m, targetModules));
+    if (this.targets.length === 0) {
+      throw new UsageError(`${kind}: target_modules ${JSON.stringify(targetModules)} match no linear layer of this ${model.config.modelType} model`);
+    }
+  }
+
+  /** Registers the adapter on its model once its parameters and wrappers exist. */
+  protected attach(): void {
+    this.model.attached.set(this.name, this);
+  }
+
+  /** Removes the wrappers and frees the parameters. */
+  detach(): void {
+    for (const u of this.unwrap) u();
+    for (const v of this.parameters.values()) v.dispose();
+    this.model.attached.delete(this.name);
+  }
+
+  /** `adapter_config.json` in PEFT's schema (aya-fw's own `peft_type` for MoV and MoLoRA). */
+  abstract peftConfig(): Record<string, unknown>;
+
+  save(dir: string): void {
+    writeAdapter(dir, this.peftConfig(), this);
+  }
+}
