@@ -46,3 +46,4 @@ export * from './backend/wasm-kernels';
 export * from './data';
 export * from './training';
 export * from './bench/train';
+export * from './fs/atomic';

@@ -1,4 +1,4 @@
-import { DEFAULT_REVISION_TEMPLATE, generate, loadPretrained, revisionPrompt, Tokenizer, UsageError } from '@aya-fw/core';
+import { DEFAULT_REVISION_TEMPLATE, generate, loadPretrained, revisionPrompt, stopTokenIds, Tokenizer, UsageError } from '@aya-fw/core';
 import { openSession, startBackend, type GlobalOptions, type Session } from '../session';
 
 /** Options of `aya-fw generate`. */
@@ -27,7 +27,7 @@ export async function generateCommand(opts: GenerateCommandOptions): Promise<Ses
   try {
     const messages = [...(opts.system ? [{ role: 'system', content: opts.system }] : []), { role: 'user', content: opts.prompt }];
     if (opts.revisions && opts.chat) throw new UsageError('--revisions works with text prompts (the revision template is text), not with --chat');
-    const eos = [...new Set([...model.config.eosTokenIds, ...(tokenizer.eosTokenId === undefined ? [] : [tokenizer.eosTokenId])])];
+    const eos = stopTokenIds(model, tokenizer);
     const complete = (ids: number[]) => {
       if (ids.length === 0) throw new UsageError('the prompt encodes to no tokens');
       const out = generate(model, [ids], {

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Engine } from '../engine/engine';
+import type { DataRow } from '../registry/contributions';
 import { UsageError } from '../errors';
 import { DataError, toExample, type ExampleKind, type SourcedExample } from './examples';
 
@@ -47,4 +48,13 @@ export async function loadExamples(engine: Engine, options: LoadExamplesOptions)
   }
   if (examples.length === 0) throw new UsageError(`${options.file}: no usable rows${skipped.length ? ` (${skipped.length} skipped)` : ''}`);
   return { examples, skipped };
+}
+
+/** The rows of a prompt-only dataset (text `prompt` plus any columns a judge needs), read through the data stage. */
+export async function readPromptRows(engine: Engine, file: string): Promise<(DataRow & { prompt: string })[]> {
+  const { examples } = await loadExamples(engine, { file, kinds: ['prompt-only'] });
+  return examples.map(({ row, where }) => {
+    if (typeof row.prompt !== 'string') throw new DataError(`${where}: field 'prompt': expected text`);
+    return row as DataRow & { prompt: string };
+  });
 }

@@ -12,3 +12,4 @@ export * from './generation/logprobs';
 export * from './models/save';
 export * from './models/init';
 export * from './generation/revision';
+export * from './generation/special-tokens';

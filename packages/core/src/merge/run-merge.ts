@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { readConfigFile } from '../config/files';
 import { parseWithSchema } from '../config/validate';
@@ -7,7 +7,8 @@ import type { MergeInfo } from '../engine/hook-types';
 import { AyaError, UsageError, errorMessage } from '../errors';
 import { Checkpoint, writeCheckpoint } from '../hf/safetensors/checkpoint';
 import { DTYPE_BYTES, fromFloat32Into, toFloat32Into, type Dtype } from '../hf/safetensors/dtype';
-import { TOKENIZER_FILES, SAVE_DTYPES, type SaveDtype } from '../hf/models/save';
+import { SAVE_DTYPES, SIDE_FILES, withDtype, type SaveDtype } from '../hf/models/save';
+import { commitFolder, copyExisting } from '../fs/atomic';
 import type { TensorToWrite } from '../hf/safetensors/write';
 import { MergeConfigSchema, type MergeConfig } from './config';
 import { tensorDepth } from './parameters';
@@ -165,9 +166,7 @@ export async function runMerge(engine: Engine, configFile: string, options: RunM
       });
       writeCheckpoint(tmp, tensors, { maxShardSize: options.maxShardSize, metadata: { format: 'pt' } });
       writeSideFiles(tmp, reference, config, tokenizerDir);
-      if (existsSync(options.outDir)) rmSync(options.outDir, { recursive: true, force: true });
-      mkdirSync(dirname(resolve(options.outDir)), { recursive: true });
-      renameSync(tmp, options.outDir);
+      commitFolder(tmp, options.outDir);
     } catch (err) {
       rmSync(tmp, { recursive: true, force: true });
       throw err;
@@ -226,13 +225,7 @@ function tokenizerSource(config: MergeConfig, baseDir: string, baseModelDir: str
 /** config.json (with the output dtype), tokenizer files and generation config. */
 function writeSideFiles(tmp: string, reference: Source, config: MergeConfig, tokenizerDir: string): void {
   const outDtype: SaveDtype | undefined = config.out_dtype ?? config.dtype;
-  const cfg = { ...reference.config };
-  if (outDtype) {
-    if ('torch_dtype' in cfg && !('dtype' in cfg)) cfg.torch_dtype = outDtype;
-    else cfg.dtype = outDtype;
-  }
+  const cfg = outDtype ? withDtype(reference.config, outDtype) : reference.config;
   writeFileSync(join(tmp, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
-  for (const f of [...TOKENIZER_FILES, 'generation_config.json']) {
-    if (existsSync(join(tokenizerDir, f))) copyFileSync(join(tokenizerDir, f), join(tmp, f));
-  }
+  copyExisting(tokenizerDir, tmp, SIDE_FILES);
 }

@@ -1,4 +1,5 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeJsonAtomic } from '../fs/atomic';
 import { join } from 'node:path';
 import type { LoadedRecipe } from '../config/recipe';
 import type { Engine } from '../engine/engine';
@@ -58,11 +59,4 @@ export async function runRecipe(engine: Engine, loaded: LoadedRecipe, options: R
   await engine.hooks.afterRun.promise(run, result);
   writeJsonAtomic(join(options.outDir, 'run.json'), { name: recipe.name, recipe: source.file, seed: options.seed, backend: options.backend, ...result });
   return result;
-}
-
-/** Writes JSON to a temporary file beside `file` and renames it into place. */
-export function writeJsonAtomic(file: string, value: unknown): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
-  renameSync(tmp, file);
 }

@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Engine } from '../engine/engine';
 import { AyaError } from '../errors';
 import type { PretrainedModel } from '../hf/models/model';
-import { savePretrained } from '../hf/models/save';
+import { savePretrained, tensorToWrite } from '../hf/models/save';
+import { commitFolder } from '../fs/atomic';
 import { Checkpoint as WeightsFile } from '../hf/safetensors/checkpoint';
 import { SafetensorsFile } from '../hf/safetensors/file';
-import { fromFloat32 } from '../hf/safetensors/dtype';
 import { writeSafetensors } from '../hf/safetensors/write';
 import type { AyaOptimizer } from './optimizer';
 
@@ -43,7 +43,7 @@ export async function saveCheckpoint(engine: Engine, outDir: string, model: Pret
   const tensors = Object.entries(optimizer.stateTensors());
   writeSafetensors(
     join(tmp, 'optimizer.safetensors'),
-    tensors.map(([name, t]) => ({ name, dtype: 'F32' as const, shape: t.shape, bytes: () => fromFloat32('F32', t.dataSync() as Float32Array) })),
+    tensors.map(([name, t]) => tensorToWrite(name, t)),
     { format: 'aya-fw-optimizer' },
   );
   tensors.find(([n]) => n === '__step__')?.[1].dispose();
@@ -51,14 +51,13 @@ export async function saveCheckpoint(engine: Engine, outDir: string, model: Pret
   if (attached.length) {
     writeSafetensors(
       join(tmp, 'attached.safetensors'),
-      attached.map(([name, v]) => ({ name, dtype: 'F32' as const, shape: v.shape, bytes: () => fromFloat32('F32', v.dataSync() as Float32Array) })),
+      attached.map(([name, v]) => tensorToWrite(name, v)),
       { format: 'aya-fw-attached' },
     );
   }
   writeFileSync(join(tmp, 'trainer_state.json'), JSON.stringify(state, null, 2) + '\n');
   await engine.hooks.checkpoint.promise({ stage: state.stage, step: state.step, dir: tmp });
-  rmSync(dir, { recursive: true, force: true });
-  renameSync(tmp, dir);
+  commitFolder(tmp, dir);
   return dir;
 }
 

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeJsonAtomic } from '../fs/atomic';
 import { padBatch, sequenceLogprobs } from '../data/batch';
 import { completionSequence, type PromptCompletionIds } from '../data/tokenize';
 import type { PretrainedModel } from '../hf/models/model';
@@ -98,7 +99,6 @@ export function referenceLogprobs(
     rejected.push(...values.slice(part.length));
   }
   mkdirSync(options.cacheDir, { recursive: true });
-  writeFileSync(`${file}.tmp-${process.pid}`, JSON.stringify({ chosen, rejected }));
-  renameSync(`${file}.tmp-${process.pid}`, file);
+  writeJsonAtomic(file, { chosen, rejected });
   return { chosen, rejected, cached: false };
 }

@@ -1,4 +1,4 @@
-import { generate, loadPretrained, resolveInput, Tokenizer, UsageError, z, type DataRow, type TrainerDefinition } from '@aya-fw/core';
+import { generate, loadPretrained, readPromptRows, resolveInput, stopTokenIds, Tokenizer, z, type DataRow, type TrainerDefinition } from '@aya-fw/core';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { reportSvg, svgToPng, type Curve } from './chart';
@@ -10,7 +10,7 @@ export const WinRateConfigSchema = z
     models: z.record(z.string(), z.string()).refine((m) => Object.keys(m).length > 0, 'expected at least one model'),
     /** The model every other one is compared with. */
     baseline: z.string(),
-    /** JSONL of evaluation prompts (`prompt`, `language`, and the judge's columns). */
+    /** Evaluation prompts (`prompt`, `language`, and the judge's columns), JSONL, JSON or Parquet. */
     prompts: z.string(),
     judge: z.string(),
     maxNewTokens: z.number().int().positive().default(32),
@@ -26,7 +26,7 @@ type Row = DataRow & { prompt: string };
 function greedyCompletions(dir: string, rows: readonly Row[], maxNewTokens: number, batchSize: number): string[] {
   const tokenizer = Tokenizer.fromPretrained(dir);
   const model = loadPretrained(dir, { trainable: false });
-  const eos = [...new Set([...model.config.eosTokenIds, ...(tokenizer.eosTokenId === undefined ? [] : [tokenizer.eosTokenId])])];
+  const eos = stopTokenIds(model, tokenizer);
   try {
     const out: string[] = [];
     for (let i = 0; i < rows.length; i += batchSize) {
@@ -53,8 +53,7 @@ export const winRate: TrainerDefinition<WinRateConfig> = {
     const c = ctx.config;
     const judge = ctx.engine.registries.judges.get(c.judge);
     const file = resolveInput(ctx, c.prompts, 'eval');
-    const rows = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Row);
-    if (rows.length === 0) throw new UsageError(`${file}: no evaluation prompts`);
+    const rows = await readPromptRows(ctx.engine, file);
     const baseline = greedyCompletions(resolveInput(ctx, c.baseline, 'model'), rows, c.maxNewTokens, c.batchSize);
     const languages = [...new Set(rows.map((r) => String(r.language ?? 'all')))].sort();
     const metrics: Record<string, number> = {};

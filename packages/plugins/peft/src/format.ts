@@ -1,5 +1,5 @@
-import { fromFloat32, SafetensorsFile, tf, UsageError, writeSafetensors, type AttachedModule } from '@aya-fw/core';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { commitFolder, SafetensorsFile, tensorToWrite, tf, UsageError, writeSafetensors, type AttachedModule } from '@aya-fw/core';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** PEFT's key prefix: the module path inside `PeftModel` (`base_model.model.` + the HF name). */
@@ -49,10 +49,8 @@ export function writeAdapter(dir: string, config: Record<string, unknown>, modul
   writeFileSync(join(tmp, 'adapter_config.json'), JSON.stringify(config, null, 2) + '\n');
   writeSafetensors(
     join(tmp, 'adapter_model.safetensors'),
-    [...module.parameters].map(([key, v]) => ({ name: `${PEFT_PREFIX}${key}`, dtype: 'F32' as const, shape: v.shape, bytes: () => fromFloat32('F32', v.dataSync() as Float32Array) })),
+    [...module.parameters].map(([key, v]) => tensorToWrite(`${PEFT_PREFIX}${key}`, v)),
     { format: 'pt' },
   );
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dirname(dir), { recursive: true });
-  renameSync(tmp, dir);
+  commitFolder(tmp, dir);
 }

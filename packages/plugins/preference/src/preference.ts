@@ -1,4 +1,5 @@
 import {
+  paddingTokenId,
   prepareAdapter,
   batchTensors,
   completionSequence,
@@ -120,7 +121,7 @@ export const preferenceTrainer: TrainerDefinition<PreferenceConfig> = {
     }
 
     const reference = loadPretrained(referenceDir, { trainable: false });
-    const padId = reference.config.padTokenId ?? tokenizer.padTokenId ?? tokenizer.eosTokenId ?? 0;
+    const padId = paddingTokenId(reference, tokenizer);
     const pairs = [...split.train, ...split.held];
     let ref: { chosen: number[]; rejected: number[]; cached: boolean };
     try {

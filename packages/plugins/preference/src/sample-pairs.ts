@@ -1,5 +1,5 @@
-import { generate, loadPretrained, resolveInput, Tokenizer, UsageError, z, type DataRow, type TrainerDefinition } from '@aya-fw/core';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { generate, loadPretrained, readPromptRows, resolveInput, stopTokenIds, Tokenizer, UsageError, z, type TrainerDefinition } from '@aya-fw/core';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Options of the `sample-pairs` stage. */
@@ -7,7 +7,7 @@ export const SamplePairsConfigSchema = z
   .object({
     /** Model to sample from, or `stage:<name>`. */
     model: z.string(),
-    /** JSONL of prompt rows (`prompt` plus the columns the judge needs). */
+    /** Prompt rows (`prompt` plus the columns the judge needs), JSONL, JSON or Parquet. */
     prompts: z.string(),
     /** Judge id in the judge registry. */
     judge: z.string(),
@@ -39,18 +39,10 @@ export const samplePairs: TrainerDefinition<SamplePairsConfig> = {
     const judge = ctx.engine.registries.judges.get(c.judge);
     const reward = c.reward ? ctx.engine.registries.rewardFunctions.get(c.reward) : undefined;
     const modelDir = resolveInput(ctx, c.model, 'model');
-    const promptsFile = resolveInput(ctx, c.prompts, 'prompts');
-    const rows = readFileSync(promptsFile, 'utf8')
-      .split('\n')
-      .filter((l) => l.trim())
-      .map((l, i) => {
-        const row = JSON.parse(l) as DataRow;
-        if (typeof row.prompt !== 'string') throw new UsageError(`${promptsFile}:${i + 1}: field 'prompt': expected a string`);
-        return row as DataRow & { prompt: string };
-      });
+    const rows = await readPromptRows(ctx.engine, resolveInput(ctx, c.prompts, 'prompts'));
     const tokenizer = Tokenizer.fromPretrained(modelDir);
     const model = loadPretrained(modelDir, { trainable: false });
-    const eos = [...new Set([...model.config.eosTokenIds, ...(tokenizer.eosTokenId === undefined ? [] : [tokenizer.eosTokenId])])];
+    const eos = stopTokenIds(model, tokenizer);
     const pairs: object[] = [];
     let ties = 0;
     const task = ctx.reporter.progress(`${ctx.stage}: sampling ${c.samples} per prompt`, rows.length);

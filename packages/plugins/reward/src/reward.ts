@@ -1,4 +1,5 @@
 import {
+  paddingTokenId,
   prepareAdapter,
   loopContext,
   loopTrainerResult,
@@ -71,7 +72,7 @@ export const rewardTrainer: TrainerDefinition<RewardConfig> = {
     const tokenizer = Tokenizer.fromPretrained(modelDir);
     const model = loadPretrained(modelDir, { newHead: { numLabels: 1, seed: ctx.seed } });
     prepareAdapter(ctx.engine, model, c.adapter, ctx.stage, ['score.weight']);
-    const padId = model.config.padTokenId ?? tokenizer.padTokenId ?? tokenizer.eosTokenId ?? 0;
+    const padId = paddingTokenId(model, tokenizer);
     const opts = { maxLength: c.maxLength, maxPromptLength: c.maxPromptLength };
     const read = async (file: string) => {
       return (await readTrainingRows(ctx, file, ['preference'], c.skipBadRows)).map(({ example, row, where }): Pair => {

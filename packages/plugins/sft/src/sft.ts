@@ -1,4 +1,5 @@
 import {
+  paddingTokenId,
   prepareAdapter,
   batchTensors,
   completionSequence,
@@ -69,7 +70,7 @@ export const sftTrainer: TrainerDefinition<SftConfig> = {
     const tokenizer = Tokenizer.fromPretrained(modelDir);
     const model = loadPretrained(modelDir);
     prepareAdapter(ctx.engine, model, c.adapter, ctx.stage);
-    const padId = model.config.padTokenId ?? tokenizer.padTokenId ?? tokenizer.eosTokenId ?? 0;
+    const padId = paddingTokenId(model, tokenizer);
     const opts = { maxLength: c.maxLength, maxPromptLength: c.maxPromptLength, assistantOnly: c.assistantOnly };
     const read = async (file: string) => {
       return (await readTrainingRows(ctx, file, ['language-modeling', 'prompt-completion'], c.skipBadRows)).map(({ example, row, where }): Item => {

@@ -1,4 +1,5 @@
 import {
+  paddingTokenId,
   prepareAdapter,
   DEFAULT_REVISION_TEMPLATE,
   loopContext,
@@ -97,7 +98,7 @@ export const srpoTrainer: TrainerDefinition<SrpoTrainerConfig> = {
     const split = await trainAndHeldOut(ctx, c, read);
     const rows = [...split.train, ...split.held];
     const reference = loadPretrained(referenceDir, { trainable: false });
-    const padId = reference.config.padTokenId ?? tokenizer.padTokenId ?? tokenizer.eosTokenId ?? 0;
+    const padId = paddingTokenId(reference, tokenizer);
     let ref: { chosen: number[]; rejected: number[] };
     try {
       ref = referenceLogprobs(reference, referenceDir, rows.flat(), { padId, batchSize: c.batchSize, cacheDir: resolve(ctx.baseDir, c.cacheDir ?? '.aya-fw-cache') });

@@ -1,4 +1,6 @@
-import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { commitFolder, copyExisting } from '../../fs/atomic';
 import { basename, dirname, join } from 'node:path';
 import { AyaError } from '../../errors';
 import { writeCheckpoint } from '../safetensors/checkpoint';
@@ -13,6 +15,9 @@ export type SaveDtype = keyof typeof SAVE_DTYPES;
 
 /** Files copied from the tokenizer's folder when present. */
 export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'chat_template.jinja', 'special_tokens_map.json'] as const;
+
+/** What a saved or merged folder takes from its tokenizer's folder: tokenizer files and the generation config. */
+export const SIDE_FILES: readonly string[] = [...TOKENIZER_FILES, 'generation_config.json'];
 
 /** Options of {@link savePretrained}. */
 export interface SaveOptions {
@@ -43,36 +48,30 @@ export function savePretrained(model: PretrainedModel, dir: string, options: Sav
   mkdirSync(tmp);
   try {
     writeFileSync(join(tmp, 'config.json'), JSON.stringify(configToSave(model, dtypeName), null, 2) + '\n');
-    const tensors: TensorToWrite[] = [...model.namedParameters()].map(([name, variable]) => ({
-      name,
-      dtype,
-      shape: variable.shape,
-      bytes: () => fromFloat32(dtype, variable.dataSync() as Float32Array, name),
-    }));
+    const tensors = [...model.namedParameters()].map(([name, variable]) => tensorToWrite(name, variable, dtype));
     writeCheckpoint(tmp, tensors, { maxShardSize: options.maxShardSize });
     const from = options.tokenizerFrom ?? model.source;
-    if (from) for (const f of [...TOKENIZER_FILES, 'generation_config.json']) if (existsSync(join(from, f))) copyFileSync(join(from, f), join(tmp, f));
+    if (from) copyExisting(from, tmp, SIDE_FILES);
     if (!existsSync(join(tmp, 'generation_config.json'))) writeFileSync(join(tmp, 'generation_config.json'), JSON.stringify(generationConfig(model), null, 2) + '\n');
-    if (existsSync(dir)) {
-      const old = `${tmp}-old`;
-      renameSync(dir, old);
-      renameSync(tmp, dir);
-      rmSync(old, { recursive: true, force: true });
-    } else {
-      renameSync(tmp, dir);
-    }
+    commitFolder(tmp, dir);
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
     throw err;
   }
 }
 
-function configToSave(model: PretrainedModel, dtype: string): Record<string, unknown> {
-  const raw = { ...model.config.raw };
-  raw.architectures = [architectureName(model.config, model.task)];
-  if ('torch_dtype' in raw && !('dtype' in raw)) raw.torch_dtype = dtype;
-  else raw.dtype = dtype;
-  return raw;
+function configToSave(model: PretrainedModel, dtype: SaveDtype): Record<string, unknown> {
+  return { ...withDtype(model.config.raw, dtype), architectures: [architectureName(model.config, model.task)] };
+}
+
+/** A config.json object with its dtype set, under the key it already uses (`torch_dtype` in older files, else `dtype`). */
+export function withDtype(raw: Readonly<Record<string, unknown>>, dtype: SaveDtype): Record<string, unknown> {
+  return 'torch_dtype' in raw && !('dtype' in raw) ? { ...raw, torch_dtype: dtype } : { ...raw, dtype };
+}
+
+/** A tensor's values as a tensor to write (read back from the backend when the writer asks). */
+export function tensorToWrite(name: string, tensor: tf.Tensor, dtype: Dtype = 'F32'): TensorToWrite {
+  return { name, dtype, shape: tensor.shape, bytes: () => fromFloat32(dtype, tensor.dataSync() as Float32Array, name) };
 }
 
 function generationConfig(model: PretrainedModel): Record<string, unknown> {

@@ -1,0 +1,31 @@
+import { copyFileSync, existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Writes JSON to a temporary file beside `file` and renames it into place. */
+export function writeJsonAtomic(file: string, value: unknown): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
+  renameSync(tmp, file);
+}
+
+/**
+ * Puts a completely written temporary folder at `dir`. An existing `dir` is moved aside first
+ * and removed only once the new folder is in place, so at every moment `dir` is either the old
+ * complete folder or the new one.
+ */
+export function commitFolder(tmp: string, dir: string): void {
+  if (!existsSync(dir)) {
+    renameSync(tmp, dir);
+    return;
+  }
+  const old = `${tmp}-old`;
+  rmSync(old, { recursive: true, force: true });
+  renameSync(dir, old);
+  renameSync(tmp, dir);
+  rmSync(old, { recursive: true, force: true });
+}
+
+/** Copies the files of `names` that exist in `from` into `to`. */
+export function copyExisting(from: string, to: string, names: readonly string[]): void {
+  for (const f of names) if (existsSync(join(from, f))) copyFileSync(join(from, f), join(to, f));
+}
