@@ -18,6 +18,7 @@ interface Ia3Module {
   readonly module: string;
   readonly l: tf.Variable;
   readonly feedforward: boolean;
+  readonly fanInFanOut: boolean;
 }
 
 /**
@@ -34,11 +35,11 @@ export class Ia3Adapter extends AdapterBase {
   ) {
     super(model, config.name, config.targetModules, 'ia3');
     for (const module of this.targets) {
-      const [out, inp] = model.param(`${module}.weight`).shape;
+      const { inFeatures: inp, outFeatures: out, fanInFanOut } = model.linearShape(module);
       const feedforward = isTarget(module, config.feedforwardModules);
       const l = tf.variable(tf.ones(feedforward ? [1, inp] : [out, 1]), true, `${model.id}/ia3/${config.name}/${module}.ia3_l`);
       this.parameters.set(`${module}.ia3_l`, l);
-      this.modules.push({ module, l, feedforward });
+      this.modules.push({ module, l, feedforward, fanInFanOut });
       this.unwrap.push(
         model.wrapLinear(module, (x, base) => {
           if (!this.active) return base(x);
@@ -54,7 +55,7 @@ export class Ia3Adapter extends AdapterBase {
     for (const m of this.modules) {
       tf.tidy(() => {
         const w = this.model.param(`${m.module}.weight`);
-        w.assign(tf.mul(w, m.l));
+        w.assign(tf.mul(w, m.fanInFanOut ? tf.transpose(m.l) : m.l));
         const bias = this.model.maybeParam(`${m.module}.bias`);
         if (bias && !m.feedforward) bias.assign(tf.mul(bias, tf.reshape(m.l, bias.shape)));
       });
@@ -69,7 +70,7 @@ export class Ia3Adapter extends AdapterBase {
       base_model_name_or_path: this.model.source ?? null,
       target_modules: this.config.targetModules,
       feedforward_modules: this.config.feedforwardModules,
-      fan_in_fan_out: false,
+      fan_in_fan_out: this.modules.some((m) => m.fanInFanOut),
       init_ia3_weights: true,
       modules_to_save: null,
       inference_mode: true,

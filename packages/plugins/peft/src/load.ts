@@ -14,7 +14,6 @@ export function loadAdapter(model: PretrainedModel, dir: string, name = 'default
   switch (peft.peft_type) {
     case 'LORA':
       if (peft.use_dora) throw new UsageError(`${dir}: DoRA adapters are not supported`);
-      if (peft.fan_in_fan_out) throw new UsageError(`${dir}: fan_in_fan_out (GPT-2 Conv1D) LoRA is not supported`);
       adapter = new LoraAdapter(model, loraConfigFromPeft(peft, name));
       break;
     case 'IA3':

@@ -29,6 +29,8 @@ interface LoraModule {
   readonly A: tf.Variable;
   readonly B: tf.Variable;
   readonly scaling: number;
+  /** GPT-2 `Conv1D`: the base weight is [in, out], so merged deltas are transposed. */
+  readonly fanInFanOut: boolean;
 }
 
 /** A LoRA adapter attached to a model: wrappers on its target modules and PEFT-format I/O. */
@@ -43,7 +45,7 @@ export class LoraAdapter extends AdapterBase {
     super(model, config.name, config.targetModules, 'lora');
     const rng = new Rng(config.seed);
     for (const module of this.targets) {
-      const [out, inp] = model.param(`${module}.weight`).shape;
+      const { inFeatures: inp, outFeatures: out, fanInFanOut } = model.linearShape(module);
       const r = patternValue(module, config.rankPattern, config.r);
       const alpha = patternValue(module, config.alphaPattern, config.loraAlpha);
       const bound = 1 / Math.sqrt(inp);
@@ -53,7 +55,7 @@ export class LoraAdapter extends AdapterBase {
       const scaling = config.useRslora ? alpha / Math.sqrt(r) : alpha / r;
       this.parameters.set(`${module}.lora_A.weight`, A);
       this.parameters.set(`${module}.lora_B.weight`, B);
-      const entry = { module, A, B, scaling };
+      const entry = { module, A, B, scaling, fanInFanOut };
       this.modules.push(entry);
       this.unwrap.push(
         model.wrapLinear(module, (x, base) => {
@@ -69,18 +71,28 @@ export class LoraAdapter extends AdapterBase {
     this.attach();
   }
 
-  /** W ← W + s·B·A in every target module (PEFT `merge`); the adapter stops adding its term. */
+  /** W ← W + s·B·A in every target module (PEFT `merge`, (s·B·A)ᵀ for `Conv1D`); the adapter stops adding its term. */
   merge(): void {
     if (this.#merged) return;
-    for (const m of this.modules) tf.tidy(() => this.model.param(`${m.module}.weight`).assign(tf.add(this.model.param(`${m.module}.weight`), tf.mul(tf.matMul(m.B, m.A), m.scaling))));
+    this.#addDelta(1);
     this.#merged = true;
   }
 
   /** Undoes {@link merge}. */
   unmerge(): void {
     if (!this.#merged) return;
-    for (const m of this.modules) tf.tidy(() => this.model.param(`${m.module}.weight`).assign(tf.sub(this.model.param(`${m.module}.weight`), tf.mul(tf.matMul(m.B, m.A), m.scaling))));
+    this.#addDelta(-1);
     this.#merged = false;
+  }
+
+  #addDelta(sign: 1 | -1): void {
+    for (const m of this.modules) {
+      tf.tidy(() => {
+        const w = this.model.param(`${m.module}.weight`);
+        const delta = m.fanInFanOut ? tf.matMul(m.A, m.B, true, true) : tf.matMul(m.B, m.A);
+        w.assign(tf.add(w, tf.mul(delta, sign * m.scaling)));
+      });
+    }
   }
 
   /** PEFT `merge_and_unload`: merges into the base weights and removes the adapter. */
@@ -104,7 +116,7 @@ export class LoraAdapter extends AdapterBase {
       rank_pattern: c.rankPattern,
       alpha_pattern: c.alphaPattern,
       bias: 'none',
-      fan_in_fan_out: false,
+      fan_in_fan_out: this.modules.some((m) => m.fanInFanOut),
       init_lora_weights: c.initLoraWeights,
       use_dora: false,
       modules_to_save: null,

@@ -65,7 +65,7 @@ export class MovAdapter extends AdapterBase {
     const n = config.numExperts;
     const c = model.config;
     for (const module of this.targets) {
-      const [out, inp] = model.param(`${module}.weight`).shape;
+      const { inFeatures: inp, outFeatures: out } = model.linearShape(module);
       const feedforward = isTarget(module, config.feedforwardModules);
       const id = `${model.id}/mov/${config.name}/${module}`;
       if (feedforward) {
@@ -130,7 +130,7 @@ export class MoloraAdapter extends AdapterBase {
     const { numExperts: n, r } = config;
     const scale = config.loraAlpha / r;
     for (const module of this.targets) {
-      const [out, inp] = model.param(`${module}.weight`).shape;
+      const { inFeatures: inp, outFeatures: out } = model.linearShape(module);
       const id = `${model.id}/molora/${config.name}/${module}`;
       const A = tf.variable(tf.tensor3d(Float32Array.from({ length: n * r * inp }, () => 0.02 * gaussian(rng)), [n, r, inp]), true, `${id}.lora_A`);
       const B = tf.variable(tf.zeros([n, out, r]), true, `${id}.lora_B`);

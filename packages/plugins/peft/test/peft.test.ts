@@ -114,6 +114,55 @@ describe('LoRA and IA3 definitions', () => {
   });
 });
 
+describe('GPT-2 Conv1D layers (PEFT fan_in_fan_out)', () => {
+  const ids = [[5, 17, 3, 250, 42, 9, 77, 1]];
+  const gptLogits = (model: PretrainedModel) => tf.tidy(() => model.forward({ inputIds: tf.tensor2d(ids, [1, 8], 'int32') }).logits.dataSync() as Float32Array) as unknown as Float32Array;
+  const diff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+
+  it('LoRA on c_attn adds s·(x·Aᵀ)·Bᵀ to x·W + b, merges as W + s·(B·A)ᵀ and saves fan_in_fan_out', () => {
+    const model = loadPretrained(join(HF, 'models', 'gpt2'));
+    const name = 'transformer.h.0.attn.c_attn';
+    const W = model.param(`${name}.weight`);
+    const [inp, out] = W.shape;
+    expect(model.linearShape(name)).toEqual({ inFeatures: inp, outFeatures: out, fanInFanOut: true });
+    const adapter = new LoraAdapter(model, LoraConfigSchema.parse({ r: 4, loraAlpha: 8, targetModules: ['c_attn', 'mlp.c_proj'] }));
+    expect(adapter.modules.map((m) => m.module)).toEqual(['transformer.h.0.attn.c_attn', 'transformer.h.0.mlp.c_proj', 'transformer.h.1.attn.c_attn', 'transformer.h.1.mlp.c_proj']);
+    for (const m of adapter.modules) m.B.assign(tf.randomNormal(m.B.shape, 0, 0.05, 'float32', 11));
+    const m0 = adapter.modules[0];
+    const x = tf.randomNormal([3, inp], 0, 1, 'float32', 4);
+    const want = tf.tidy(() => tf.add(tf.add(tf.matMul(x, W), model.param(`${name}.bias`)), tf.mul(tf.matMul(tf.matMul(x, m0.A, false, true), m0.B, false, true), 2)));
+    expect(diff(model.linear(name, x).dataSync() as Float32Array, want.dataSync() as Float32Array)).toBeLessThan(1e-5);
+    const withAdapter = gptLogits(model);
+    const dir = join(mkdtempSync(join(tmpdir(), 'aya-gpt2-lora-')), 'lora');
+    adapter.save(dir);
+    expect(JSON.parse(readFileSync(join(dir, 'adapter_config.json'), 'utf8'))).toMatchObject({ peft_type: 'LORA', fan_in_fan_out: true });
+    const before = W.dataSync().slice();
+    const delta = tf.tidy(() => tf.transpose(tf.mul(tf.matMul(m0.B, m0.A), 2)).dataSync() as Float32Array);
+    adapter.mergeAndUnload();
+    expect(diff(gptLogits(model), withAdapter)).toBeLessThan(1e-4);
+    expect(diff(W.dataSync() as Float32Array, before.map((v, i) => v + delta[i]))).toBeLessThan(1e-6);
+    model.dispose();
+    const reloaded = loadPretrained(join(HF, 'models', 'gpt2'));
+    loadAdapter(reloaded, dir);
+    expect(diff(gptLogits(reloaded), withAdapter)).toBe(0);
+    reloaded.dispose();
+  });
+
+  it('IA3 scales the input of mlp.c_proj and the output of c_attn, and merges exactly', () => {
+    const model = loadPretrained(join(HF, 'models', 'gpt2'));
+    const d = model.config.hiddenSize;
+    const adapter = new Ia3Adapter(model, Ia3ConfigSchema.parse({ targetModules: ['c_attn', 'mlp.c_proj'], feedforwardModules: ['mlp.c_proj'] }));
+    const shapes = Object.fromEntries(adapter.modules.map((m) => [m.module, m.l.shape]));
+    expect(shapes['transformer.h.0.attn.c_attn']).toEqual([3 * d, 1]);
+    expect(shapes['transformer.h.0.mlp.c_proj']).toEqual([1, model.config.intermediateSize]);
+    for (const m of adapter.modules) m.l.assign(tf.randomUniform(m.l.shape, 0.5, 1.5, 'float32', 9));
+    const scaled = gptLogits(model);
+    adapter.mergeAndUnload();
+    expect(diff(gptLogits(model), scaled)).toBeLessThan(1e-4);
+    model.dispose();
+  });
+});
+
 describe('MoV and MoLoRA', () => {
   it('MoV with one expert equals IA3 with the same vectors', () => {
     const model = loadPretrained(join(HF, 'models', 'llama'));

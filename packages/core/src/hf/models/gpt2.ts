@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { attend, attentionBias, mergeHeads, splitHeads } from './attention';
-import { activation, conv1d, layerNorm } from './layers';
+import { activation, layerNorm } from './layers';
 import type { Architecture, PretrainedModel } from './model';
 
 const P = 'transformer';
@@ -9,9 +9,6 @@ function ln(model: PretrainedModel, name: string, x: tf.Tensor): tf.Tensor {
   return layerNorm(x, model.param(`${name}.weight`), model.param(`${name}.bias`), model.config.normEps);
 }
 
-function conv(model: PretrainedModel, name: string, x: tf.Tensor): tf.Tensor {
-  return conv1d(x, model.param(`${name}.weight`), model.param(`${name}.bias`));
-}
 
 /** GPT-2: learned positions, LayerNorm with bias, `Conv1D` weights [in, out], fused q/k/v. */
 export const gpt2: Architecture = {
@@ -46,6 +43,7 @@ export const gpt2: Architecture = {
   // Checkpoints saved before transformers 5 have no `transformer.` prefix.
   aliases: (name) => (name.startsWith(`${P}.`) ? [name.slice(P.length + 1)] : []),
   isBuffer: (name) => /(^|\.)h\.\d+\.attn\.(masked_)?bias$/.test(name),
+  isConv1d: (module) => /\.(c_attn|c_proj|c_fc)$/.test(module),
 
   hidden(model, inputs) {
     const c = model.config;
@@ -59,14 +57,14 @@ export const gpt2: Architecture = {
     const act = activation(c.hiddenAct);
     for (let i = 0; i < c.numLayers; i++) {
       const p = `${P}.h.${i}`;
-      const qkv = conv(model, `${p}.attn.c_attn`, ln(model, `${p}.ln_1`, h));
+      const qkv = model.linear(`${p}.attn.c_attn`, ln(model, `${p}.ln_1`, h));
       const [q, k, v] = tf.split(qkv, 3, -1);
       let kh = splitHeads(k, c.numHeads, c.headDim);
       let vh = splitHeads(v, c.numHeads, c.headDim);
       if (inputs.cache) ({ k: kh, v: vh } = inputs.cache.append(i, kh, vh));
       const attn = mergeHeads(attend(splitHeads(q, c.numHeads, c.headDim), kh, vh, bias, c.attentionScale, null));
-      h = tf.add(h, conv(model, `${p}.attn.c_proj`, attn));
-      const m = conv(model, `${p}.mlp.c_proj`, act(conv(model, `${p}.mlp.c_fc`, ln(model, `${p}.ln_2`, h))));
+      h = tf.add(h, model.linear(`${p}.attn.c_proj`, attn));
+      const m = model.linear(`${p}.mlp.c_proj`, act(model.linear(`${p}.mlp.c_fc`, ln(model, `${p}.ln_2`, h))));
       h = tf.add(h, m);
     }
     return ln(model, `${P}.ln_f`, h) as tf.Tensor3D;

@@ -3,7 +3,7 @@ import { AyaError } from '../../errors';
 import type { AdaptableModel } from '../../registry/contributions';
 import type { KVCache } from './attention';
 import type { ModelConfig } from './config';
-import { linear, softcap } from './layers';
+import { conv1d, linear, softcap } from './layers';
 
 /** What a checkpoint's head computes. */
 export type ModelTask = 'causal-lm' | 'sequence-classification';
@@ -40,6 +40,15 @@ export interface Architecture {
   aliases?(name: string): string[];
   /** Checkpoint tensors that are buffers, not parameters, and are skipped. */
   isBuffer?(name: string): boolean;
+  /** Linear layers stored as `Conv1D` [in, out] (GPT-2) rather than `nn.Linear` [out, in]. */
+  isConv1d?(module: string): boolean;
+}
+
+/** A linear layer's sizes and storage layout (`fanInFanOut`: PEFT's name for `Conv1D`'s [in, out]). */
+export interface LinearShape {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  readonly fanInFanOut: boolean;
 }
 
 /** Wraps a linear layer: receives its input and the base layer, returns the output (adapters). */
@@ -103,9 +112,10 @@ export class PretrainedModel implements AdaptableModel {
     return this.#params.get(name);
   }
 
-  /** The model's linear layer `name` (`model.layers.0.self_attn.q_proj`): x·Wᵀ + b, through any wrappers. */
+  /** The model's linear layer `name` (`model.layers.0.self_attn.q_proj`): x·Wᵀ + b (x·W + b for `Conv1D`), through any wrappers. */
   linear(name: string, x: tf.Tensor): tf.Tensor {
-    const base = (input: tf.Tensor) => linear(input, this.param(`${name}.weight`), this.maybeParam(`${name}.bias`));
+    const product = this.architecture.isConv1d?.(name) ? conv1d : linear;
+    const base = (input: tf.Tensor) => product(input, this.param(`${name}.weight`), this.maybeParam(`${name}.bias`));
     const wrappers = this.#wrappers.get(name);
     if (!wrappers) return base(x);
     return wrappers.reduce<(input: tf.Tensor) => tf.Tensor>((inner, w) => (input) => w(input, inner), base)(x);
@@ -117,10 +127,17 @@ export class PretrainedModel implements AdaptableModel {
     for (const [name, v] of this.#params) {
       if (v.rank !== 2 || !name.endsWith('.weight')) continue;
       const module = name.slice(0, -'.weight'.length);
-      if (/(embed_tokens|lm_head|score|wte|wpe)$/.test(module) || /\.(c_attn|c_proj|c_fc)$/.test(module)) continue;
+      if (/(embed_tokens|lm_head|score|wte|wpe)$/.test(module)) continue;
       out.push(module);
     }
     return out;
+  }
+
+  /** Sizes and layout of linear layer `name`. */
+  linearShape(name: string): LinearShape {
+    const [rows, cols] = this.param(`${name}.weight`).shape as [number, number];
+    const fanInFanOut = this.architecture.isConv1d?.(name) ?? false;
+    return fanInFanOut ? { inFeatures: rows, outFeatures: cols, fanInFanOut } : { inFeatures: cols, outFeatures: rows, fanInFanOut };
   }
 
   /** Wraps linear layer `name`; returns a function that removes the wrapper. */
