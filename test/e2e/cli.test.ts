@@ -23,6 +23,8 @@ describe('aya-fw CLI', () => {
     expect(plugins['@aya-fw/plugin-merge'].mergeMethods.map((m: { id: string }) => m.id)).toEqual(['linear', 'task-arithmetic', 'ties', 'dare-linear', 'dare-ties', 'slerp']);
     expect(plugins['@aya-fw/plugin-dpo'].losses.map((l: { id: string }) => l.id)).toEqual(['dpo', 'ipo']);
     expect(plugins['@aya-fw/plugin-bandit'].trainers[0].id).toBe('bandit');
+    expect(plugins['@aya-fw/plugin-peft'].adapters.map((a: { id: string }) => a.id)).toEqual(['lora', 'ia3', 'mov', 'molora']);
+    expect(plugins['@aya-fw/plugin-peft'].reproductions.map((r: { id: string }) => r.id)).toEqual(['moe-toy']);
     const text = aya(['plugins']);
     expect(text.stdout).toContain('@aya-fw/plugin-copg\n  losses:\n    copg');
   });

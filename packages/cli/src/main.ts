@@ -148,7 +148,7 @@ export function buildProgram(): Command {
 
   program
     .command('repro')
-    .description("reproduce a paper's own check (copg-bandit, …)")
+    .description("reproduce a paper's own check (copg-bandit, moe-toy, …)")
     .argument('<id>', 'reproduction id')
     .option('--seed <n>', 'seed (default 0)', parseSeed)
     .action(action((id: string, _o: unknown, cmd: Command) => reproCommand(id, cmd.optsWithGlobals())));

@@ -1,6 +1,13 @@
-import { UsageError, type AttachedModule, type PretrainedModel, type tf } from '@aya-fw/core';
+import { tf, UsageError, type AttachedModule, type PretrainedModel } from '@aya-fw/core';
 import { writeAdapter } from './format';
 import { isTarget } from './targets';
+
+/** A trainable adapter parameter holding `value` (which it takes over: the tensor itself is disposed). */
+export function adapterParameter(value: tf.Tensor, name: string): tf.Variable {
+  const v = tf.variable(value, true, name);
+  value.dispose();
+  return v;
+}
 
 /**
  * What every adapter shares: a unique name on its model, the linear layers it targets, its

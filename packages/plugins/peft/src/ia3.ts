@@ -1,5 +1,5 @@
 import { tf, z, type AdapterDefinition, type PretrainedModel } from '@aya-fw/core';
-import { AdapterBase } from './base';
+import { AdapterBase, adapterParameter } from './base';
 import { isTarget } from './targets';
 
 /** Options of an IA3 adapter (PEFT's `IA3Config`). */
@@ -37,7 +37,7 @@ export class Ia3Adapter extends AdapterBase {
     for (const module of this.targets) {
       const { inFeatures: inp, outFeatures: out, fanInFanOut } = model.linearShape(module);
       const feedforward = isTarget(module, config.feedforwardModules);
-      const l = tf.variable(tf.ones(feedforward ? [1, inp] : [out, 1]), true, `${model.id}/ia3/${config.name}/${module}.ia3_l`);
+      const l = adapterParameter(tf.ones(feedforward ? [1, inp] : [out, 1]), `${model.id}/ia3/${config.name}/${module}.ia3_l`);
       this.parameters.set(`${module}.ia3_l`, l);
       this.modules.push({ module, l, feedforward, fanInFanOut });
       this.unwrap.push(

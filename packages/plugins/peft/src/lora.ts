@@ -1,5 +1,5 @@
 import { Rng, tf, z, type AdapterDefinition, type PretrainedModel } from '@aya-fw/core';
-import { AdapterBase } from './base';
+import { AdapterBase, adapterParameter } from './base';
 import { PEFT_PREFIX } from './format';
 import { patternValue } from './targets';
 
@@ -50,8 +50,8 @@ export class LoraAdapter extends AdapterBase {
       const alpha = patternValue(module, config.alphaPattern, config.loraAlpha);
       const bound = 1 / Math.sqrt(inp);
       const a = Float32Array.from({ length: r * inp }, () => (config.initLoraWeights ? (2 * rng.next() - 1) * bound : 0));
-      const A = tf.variable(tf.tensor2d(a, [r, inp]), true, `${model.id}/lora/${config.name}/${module}.lora_A`);
-      const B = tf.variable(tf.zeros([out, r]), true, `${model.id}/lora/${config.name}/${module}.lora_B`);
+      const A = adapterParameter(tf.tensor2d(a, [r, inp]), `${model.id}/lora/${config.name}/${module}.lora_A`);
+      const B = adapterParameter(tf.zeros([out, r]), `${model.id}/lora/${config.name}/${module}.lora_B`);
       const scaling = config.useRslora ? alpha / Math.sqrt(r) : alpha / r;
       this.parameters.set(`${module}.lora_A.weight`, A);
       this.parameters.set(`${module}.lora_B.weight`, B);

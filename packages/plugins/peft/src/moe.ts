@@ -1,5 +1,5 @@
 import { gaussian, Rng, tf, UsageError, z, type AdapterDefinition, type PretrainedModel } from '@aya-fw/core';
-import { AdapterBase } from './base';
+import { AdapterBase, adapterParameter } from './base';
 import { isTarget } from './targets';
 
 /**
@@ -7,7 +7,7 @@ import { isTarget } from './targets';
  * (`for-ai/parameter-efficient-moe`, `src/routing.py`).
  */
 function router(name: string, d: number, n: number, rng: Rng): tf.Variable {
-  return tf.variable(tf.tensor2d(Float32Array.from({ length: n * d }, () => 0.02 * gaussian(rng)), [n, d]), true, name);
+  return adapterParameter(tf.tensor2d(Float32Array.from({ length: n * d }, () => 0.02 * gaussian(rng)), [n, d]), name);
 }
 
 /** Soft-merge weights s = softmax(x·Wgᵀ) over experts, [..., n]; with `topK`, the top k kept and the rest zeroed (not renormalised). */
@@ -69,7 +69,7 @@ export class MovAdapter extends AdapterBase {
       const feedforward = isTarget(module, config.feedforwardModules);
       const id = `${model.id}/mov/${config.name}/${module}`;
       if (feedforward) {
-        const scaling = tf.variable(tf.ones([n, inp]), true, `${id}.mov_scaling`);
+        const scaling = adapterParameter(tf.ones([n, inp]), `${id}.mov_scaling`);
         const gate = router(`${id}.router`, inp, n, rng);
         this.parameters.set(`${module}.mov_scaling`, scaling);
         this.parameters.set(`${module}.router.weight`, gate);
@@ -85,7 +85,7 @@ export class MovAdapter extends AdapterBase {
         const heads = out / c.headDim;
         if (!Number.isInteger(heads)) throw new UsageError(`mov: ${module} has ${out} outputs, not a multiple of head_dim ${c.headDim}`);
         const hd = c.headDim;
-        const scaling = tf.variable(tf.ones([heads, n, hd]), true, `${id}.mov_scaling`);
+        const scaling = adapterParameter(tf.ones([heads, n, hd]), `${id}.mov_scaling`);
         const gate = router(`${id}.router`, hd, n, rng);
         this.parameters.set(`${module}.mov_scaling`, scaling);
         this.parameters.set(`${module}.router.weight`, gate);
@@ -132,8 +132,8 @@ export class MoloraAdapter extends AdapterBase {
     for (const module of this.targets) {
       const { inFeatures: inp, outFeatures: out } = model.linearShape(module);
       const id = `${model.id}/molora/${config.name}/${module}`;
-      const A = tf.variable(tf.tensor3d(Float32Array.from({ length: n * r * inp }, () => 0.02 * gaussian(rng)), [n, r, inp]), true, `${id}.lora_A`);
-      const B = tf.variable(tf.zeros([n, out, r]), true, `${id}.lora_B`);
+      const A = adapterParameter(tf.tensor3d(Float32Array.from({ length: n * r * inp }, () => 0.02 * gaussian(rng)), [n, r, inp]), `${id}.lora_A`);
+      const B = adapterParameter(tf.zeros([n, out, r]), `${id}.lora_B`);
       const gate = router(`${id}.router`, inp, n, rng);
       this.parameters.set(`${module}.lora_A.weight`, A);
       this.parameters.set(`${module}.lora_B.weight`, B);

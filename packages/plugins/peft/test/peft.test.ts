@@ -193,6 +193,23 @@ describe('MoV and MoLoRA', () => {
     model.dispose();
   });
 
+  it('attaching and detaching any adapter leaves no tensor behind', () => {
+    const model = loadPretrained(join(HF, 'models', 'llama'));
+    const before = tf.memory().numTensors;
+    for (const attach of [
+      () => new LoraAdapter(model, LoraConfigSchema.parse({ name: 'l' })),
+      () => new Ia3Adapter(model, Ia3ConfigSchema.parse({ name: 'i' })),
+      () => new MovAdapter(model, MovConfigSchema.parse({ name: 'm', numExperts: 3 })),
+      () => new MoloraAdapter(model, MoloraConfigSchema.parse({ name: 'x', numExperts: 3 })),
+    ]) {
+      const adapter = attach();
+      expect(tf.memory().numTensors - before).toBe(adapter.parameters.size);
+      adapter.detach();
+      expect(tf.memory().numTensors).toBe(before);
+    }
+    model.dispose();
+  });
+
   it('router outputs sum to 1 per token (and top-k keeps k of them unnormalised)', () => {
     const x = tf.randomNormal([5, 7, 16], 0, 1, 'float32', 1);
     const w = tf.randomNormal([6, 16], 0, 0.5, 'float32', 2);

@@ -1,0 +1,121 @@
+import { initModel, parseModelConfig, Rng, tf, type Engine, type PretrainedModel } from '@aya-fw/core';
+import { PAD, TOY_SEQUENCE, TOY_TASKS, TOY_VOCAB, toyExamples, type ToyExample } from './tasks';
+
+/** The base: a Llama-style decoder, d 256, 2 layers, 8 heads, SwiGLU 576, tied 32-token vocabulary (1.42M parameters). */
+export const TOY_MODEL_CONFIG = {
+  architectures: ['LlamaForCausalLM'],
+  model_type: 'llama',
+  hidden_size: 256,
+  num_hidden_layers: 2,
+  num_attention_heads: 8,
+  num_key_value_heads: 8,
+  intermediate_size: 576,
+  vocab_size: TOY_VOCAB,
+  max_position_embeddings: 32,
+  rms_norm_eps: 1e-5,
+  rope_theta: 10000,
+  hidden_act: 'silu',
+  tie_word_embeddings: true,
+  bos_token_id: 1,
+  eos_token_id: 2,
+};
+
+/** Ids, attention mask and answer mask of a batch, right-padded to {@link TOY_SEQUENCE}. Call inside `tf.tidy`. */
+function tensors(batch: readonly ToyExample[]) {
+  const pad = (row: readonly number[], fill: number) => [...row, ...Array.from({ length: TOY_SEQUENCE - row.length }, () => fill)];
+  const shape: [number, number] = [batch.length, TOY_SEQUENCE];
+  return {
+    inputIds: tf.tensor2d(batch.map((e) => pad(e.ids, PAD)), shape, 'int32'),
+    attentionMask: tf.tensor2d(batch.map((e) => pad(e.ids.map(() => 1), 0)), shape, 'int32'),
+    answerMask: tf.tensor2d(batch.map((e) => pad(e.answerMask, 0)), shape, 'float32'),
+  };
+}
+
+/** Mean cross-entropy of the answer tokens (each predicted from the position before it). */
+function answerLoss(model: PretrainedModel, batch: readonly ToyExample[]): tf.Scalar {
+  const t = tensors(batch);
+  const b = batch.length;
+  const s = TOY_SEQUENCE;
+  const logits = tf.slice(model.forward({ inputIds: t.inputIds, attentionMask: t.attentionMask }).logits, [0, 0, 0], [b, s - 1, TOY_VOCAB]);
+  const targets = tf.oneHot(tf.reshape(tf.slice(t.inputIds, [0, 1], [b, s - 1]), [-1]), TOY_VOCAB);
+  const mask = tf.reshape(tf.slice(t.answerMask, [0, 1], [b, s - 1]), [-1]);
+  const nll = tf.neg(tf.sum(tf.mul(targets, tf.logSoftmax(tf.reshape(logits, [-1, TOY_VOCAB]))), -1));
+  return tf.div(tf.sum(tf.mul(nll, mask)), tf.sum(mask)) as tf.Scalar;
+}
+
+/**
+ * Exact match of the greedy answer, per task. Teacher forcing gives the same verdict as greedy
+ * decoding: the greedy answer equals the reference exactly when every answer token is the
+ * argmax given the reference prefix.
+ */
+export function exactMatch(model: PretrainedModel, examples: readonly ToyExample[], batchSize = 256): Record<string, number> {
+  const hits = new Map<string, [number, number]>();
+  for (let i = 0; i < examples.length; i += batchSize) {
+    const batch = examples.slice(i, i + batchSize);
+    const wrong = tf.tidy(() => {
+      const t = tensors(batch);
+      const b = batch.length;
+      const s = TOY_SEQUENCE;
+      const logits = tf.slice(model.forward({ inputIds: t.inputIds, attentionMask: t.attentionMask }).logits, [0, 0, 0], [b, s - 1, TOY_VOCAB]);
+      const miss = tf.notEqual(tf.argMax(logits, -1), tf.slice(t.inputIds, [0, 1], [b, s - 1]));
+      return tf.sum(tf.mul(tf.cast(miss, 'float32'), tf.slice(t.answerMask, [0, 1], [b, s - 1])), 1).dataSync();
+    });
+    batch.forEach((e, j) => {
+      const [n, ok] = hits.get(e.task) ?? [0, 0];
+      hits.set(e.task, [n + 1, ok + (wrong[j] === 0 ? 1 : 0)]);
+    });
+  }
+  const out: Record<string, number> = {};
+  let total = 0;
+  let correct = 0;
+  for (const task of TOY_TASKS) {
+    const [n, ok] = hits.get(task) ?? [0, 0];
+    out[task] = n ? ok / n : 0;
+    total += n;
+    correct += ok;
+  }
+  out.overall = total ? correct / total : 0;
+  return out;
+}
+
+/** Options of one training run. */
+export interface ToyTrainOptions {
+  readonly stage: string;
+  readonly steps: number;
+  readonly batchSize: number;
+  readonly learningRate: number;
+  readonly format: 'pretrain' | 'instruction';
+  readonly seed: number;
+}
+
+/** Trains the model's trainable variables with AdamW and a linear decay on fresh batches of training-fold examples. */
+export function trainToy(engine: Engine, model: PretrainedModel, options: ToyTrainOptions): number {
+  const rng = new Rng(options.seed);
+  const optimizer = engine.createOptimizer({ optimizer: 'adamw', config: { learningRate: options.learningRate, weightDecay: 0 } });
+  const variables = model.trainableVariables();
+  let last = NaN;
+  try {
+    for (let step = 1; step <= options.steps; step++) {
+      const batch = toyExamples(rng, options.batchSize, options.format, 'train');
+      const info = engine.trainStep({
+        stage: options.stage,
+        step,
+        totalSteps: options.steps,
+        optimizer,
+        variables,
+        loss: () => ({ loss: answerLoss(model, batch) }),
+        clipGradNorm: 1,
+        learningRate: options.learningRate * (1 - (step - 1) / options.steps),
+      });
+      last = info.loss;
+    }
+  } finally {
+    optimizer.dispose();
+  }
+  return last;
+}
+
+/** A fresh toy base model (random weights, seeded). */
+export function toyModel(seed: number): PretrainedModel {
+  return initModel(parseModelConfig(TOY_MODEL_CONFIG), { seed });
+}
