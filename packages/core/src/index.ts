@@ -47,3 +47,4 @@ export * from './data';
 export * from './training';
 export * from './bench/train';
 export * from './fs/atomic';
+export * from './fs/background-writer';

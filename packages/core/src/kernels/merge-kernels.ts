@@ -17,6 +17,9 @@ interface Exports {
   f32_to_bf16(src: number, dst: number, n: number): void;
   axpy(a: number, x: number, y: number, n: number): void;
   scale(a: number, x: number, y: number, n: number): void;
+  bf16_scale(a: number, src: number, y: number, n: number): void;
+  bf16_axpy(a: number, src: number, y: number, n: number): void;
+  bf16_axpy_out(a: number, src: number, y: number, dst: number, n: number): void;
 }
 
 let instance: Exports | null | undefined;
@@ -77,6 +80,27 @@ export function scale(a: number, x: Float32Array, y: Float32Array): void {
     return;
   }
   for (let i = 0; i < y.length; i++) y[i] = a * x[i];
+}
+
+/**
+ * out = bf16(Σᵢ cᵢ·f32(srcᵢ)) for bf16 sources, in one fused pass per source with `acc` as the
+ * f32 running sum. The operations and their order are those of `scale`, `axpy` and
+ * `f32ToBf16Kernel` on widened inputs, so the bytes are the same. False (nothing written) when
+ * the kernels are unavailable or a view lies outside kernel memory.
+ */
+export function linearCombinationBf16(coefficients: readonly number[], sources: readonly Uint8Array[], acc: Float32Array, out: Uint8Array): boolean {
+  const k = mergeKernels();
+  if (!k || sources.length === 0 || !inKernelMemory(k, acc, out, ...sources)) return false;
+  const n = acc.length;
+  const last = sources.length - 1;
+  k.bf16_scale(coefficients[0], sources[0].byteOffset, acc.byteOffset, n);
+  if (last === 0) {
+    k.f32_to_bf16(acc.byteOffset, out.byteOffset, n);
+    return true;
+  }
+  for (let m = 1; m < last; m++) k.bf16_axpy(coefficients[m], sources[m].byteOffset, acc.byteOffset, n);
+  k.bf16_axpy_out(coefficients[last], sources[last].byteOffset, acc.byteOffset, out.byteOffset, n);
+  return true;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Engine } from '../engine/engine';
@@ -74,6 +74,15 @@ export function writeSyntheticModel(dir: string, gb: number, seed: number): void
   writeCheckpoint(dir, tensors, { maxShardSize: 1e9 });
 }
 
+function flush(file: string): void {
+  const fd = openSync(file, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Reads every file sequentially in 64 MiB chunks; returns bytes read. */
 function readAll(files: readonly string[]): number {
   const buffer = Buffer.allocUnsafe(64 << 20);
@@ -103,6 +112,8 @@ export async function benchMerge(engine: Engine, options: BenchMergeOptions = {}
     const dirs = Array.from({ length: count }, (_, i) => join(root, `model-${i}`));
     dirs.forEach((d, i) => writeSyntheticModel(d, options.sizeGb ?? 2, i + 1));
     const files = dirs.flatMap((d) => readdirSync(d).filter((f) => f.endsWith('.safetensors')).map((f) => join(d, f)));
+    // Flush the pool to disk first: its write-back would otherwise compete with the timed merge.
+    for (const f of files) flush(f);
     readAll(files);
     const t0 = process.hrtime.bigint();
     const bytes = readAll(files);

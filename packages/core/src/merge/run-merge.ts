@@ -9,12 +9,13 @@ import { Checkpoint, writeCheckpoint } from '../hf/safetensors/checkpoint';
 import { DTYPE_BYTES, fromFloat32Into, toFloat32Into, type Dtype } from '../hf/safetensors/dtype';
 import { SAVE_DTYPES, SIDE_FILES, withDtype, type SaveDtype } from '../hf/models/save';
 import { commitFolder, copyExisting } from '../fs/atomic';
+import { BackgroundWriter } from '../fs/background-writer';
 import type { TensorToWrite } from '../hf/safetensors/write';
 import { MergeConfigSchema, type MergeConfig } from './config';
 import { tensorDepth } from './parameters';
 import { checkParameterNames, resolveParameters, tensorSeed } from './resolve';
 import type { MergeMethodDefinition } from '../registry/contributions';
-import { ScratchArena } from '../kernels/merge-kernels';
+import { linearCombinationBf16, mergeKernels, ScratchArena } from '../kernels/merge-kernels';
 
 /** Options of {@link runMerge}. */
 export interface RunMergeOptions {
@@ -119,11 +120,16 @@ export async function runMerge(engine: Engine, configFile: string, options: RunM
       const seed = config.random_seed ?? 0;
       const arena = new ScratchArena();
       const readers = [...modelDirs.map((_, i) => sources[i]), ...(base && baseIndex < 0 ? [base] : [])];
+      // Plugins that tap `mergeTensor` see every tensor; only the built-in dispatch may be bypassed.
+      const onlyBuiltInMerge = engine.hooks.mergeTensor.taps.length === 1 && mergeKernels() !== null;
       const tensors: TensorToWrite[] = plans.map((plan) => {
         const shape = reference.checkpoint.info(plan.name).shape;
         const dtype = dtypeFor(plan.name);
         const total = numel(shape);
         const slice = method.elementwise ? MERGE_SLICE : Math.max(total, 1);
+        const inDtypes = readers.map((r) => r.checkpoint.info(plan.name).dtype);
+        const models = readers.slice(0, modelDirs.length);
+        const coefficients = onlyBuiltInMerge && dtype === 'BF16' && inDtypes.slice(0, models.length).every((d) => d === 'BF16') ? method.linearCoefficients?.(plan) : undefined;
         return {
           name: plan.name,
           dtype,
@@ -132,7 +138,16 @@ export async function runMerge(engine: Engine, configFile: string, options: RunM
             for (let start = 0; start < total; start += slice) {
               const count = Math.min(slice, total - start);
               // Fresh large allocations cost page faults on every slice; one reused layout does not.
-              const inDtypes = readers.map((r) => r.checkpoint.info(plan.name).dtype);
+              if (coefficients) {
+                // A weighted sum of bf16 checkpoints: one fused pass per input, no widened copies.
+                const views = arena.layout([...models.map(() => count * 2), count * 4, count * 2]);
+                const raws = models.map((r, i) => r.checkpoint.readInto(plan.name, views[i], start));
+                const acc = new Float32Array(views[models.length].buffer, views[models.length].byteOffset, count);
+                if (!linearCombinationBf16(coefficients, raws, acc, views[models.length + 1])) throw new AyaError(`merge kernels refused tensor '${plan.name}'`);
+                outputBytes += views[models.length + 1].byteLength;
+                yield views[models.length + 1];
+                continue;
+              }
               const views = arena.layout([
                 ...inDtypes.map((d) => count * DTYPE_BYTES[d]),
                 ...inDtypes.map(() => count * 4),
@@ -164,7 +179,13 @@ export async function runMerge(engine: Engine, configFile: string, options: RunM
           },
         };
       });
-      writeCheckpoint(tmp, tensors, { maxShardSize: options.maxShardSize, metadata: { format: 'pt' } });
+      // Output pages are written on a worker thread while this one reads and merges the next slice.
+      const writer = new BackgroundWriter();
+      try {
+        writeCheckpoint(tmp, tensors, { maxShardSize: options.maxShardSize, metadata: { format: 'pt' }, sink: writer });
+      } finally {
+        writer.dispose();
+      }
       writeSideFiles(tmp, reference, config, tokenizerDir);
       commitFolder(tmp, options.outDir);
     } catch (err) {

@@ -169,6 +169,13 @@ export interface MergeMethodDefinition extends Contribution {
   /** Per-model parameters (`weight`, `density`…); the base model needs none. */
   readonly tensorParameters: readonly MergeParameterDef[];
   mergeTensor(request: TensorMergeRequest): Float32Array;
+  /**
+   * For a method whose output is a fixed weighted sum of the listed models, θ = Σᵢ cᵢ·θᵢ computed
+   * as `scale(c₀, θ₀)` then `axpy(cᵢ, θᵢ)` in list order: the coefficients for these parameters
+   * (undefined when they do not make one). The merge runner then sums bf16 checkpoints in one
+   * fused pass per input, with the same bytes as `mergeTensor`.
+   */
+  linearCoefficients?(request: Pick<TensorMergeRequest, 'parameters' | 'modelParameters'>): number[] | undefined;
 }
 
 // ---------------------------------------------------------------- data, rewards, judges, reproductions

@@ -1,7 +1,7 @@
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Checkpoint, initModel, loadPretrained, parameterValues, parseModelConfig, runMerge, savePretrained, tensorDepth, UsageError } from '@aya-fw/core';
+import { axpy, Checkpoint, HookStage, fromFloat32Into, initModel, linearCombinationBf16, scale, ScratchArena, toFloat32Into, loadPretrained, parameterValues, parseModelConfig, runMerge, savePretrained, tensorDepth, UsageError } from '@aya-fw/core';
 import { createTestEngine } from '@aya-fw/core/testing';
 import mergePlugin from '@aya-fw/plugin-merge';
 
@@ -129,6 +129,51 @@ describe('aya-fw merge on checkpoints', () => {
       const file = yaml(p.dir, `merge_method: linear\nmodels:\n  - model: m1\n    parameters: { weight: 1 }\n  - model: ${name}\n    parameters: { weight: 1 }\n`);
       await expect(runMerge(engine, file, { outDir: out })).rejects.toThrow(message);
       expect(existsSync(out)).toBe(false);
+    }
+  });
+
+  it('sums bf16 checkpoints in one fused pass with the same bytes as the general path (which taps on mergeTensor keep)', async () => {
+    for (const m of ['m0', 'm1', 'm2']) savePretrained(loadPretrained(join(p.dir, m)), join(p.dir, `b${m}`), { dtype: 'bfloat16' });
+    const file = yaml(p.dir, 'merge_method: linear\nmodels:\n  - model: bm0\n    parameters: { weight: 1 }\n  - model: bm1\n    parameters: { weight: 2 }\n  - model: bm2\n    parameters: { weight: 3.5 }\ndtype: bfloat16\n');
+    const fused = await createTestEngine({ plugins: [mergePlugin] });
+    await runMerge(fused, file, { outDir: join(p.dir, 'fused') });
+    const general = await createTestEngine({ plugins: [mergePlugin] });
+    const seen: string[] = [];
+    general.hooks.mergeTensor.tap({ name: 'observer', stage: HookStage.BEFORE_DEFAULT }, (req) => {
+      seen.push(req.name);
+      return undefined;
+    });
+    await runMerge(general, file, { outDir: join(p.dir, 'general') });
+    expect(seen).toHaveLength(p.values[0].size);
+    expect(readFileSync(join(p.dir, 'fused', 'model.safetensors')).equals(readFileSync(join(p.dir, 'general', 'model.safetensors')))).toBe(true);
+    const merged = parameterValues(loadPretrained(join(p.dir, 'fused')));
+    const inputs = ['bm0', 'bm1', 'bm2'].map((m) => parameterValues(loadPretrained(join(p.dir, m))));
+    for (const [name, v] of merged) {
+      v.forEach((x, i) => {
+        const want = (inputs[0].get(name)![i] + 2 * inputs[1].get(name)![i] + 3.5 * inputs[2].get(name)![i]) / 6.5;
+        expect(Math.abs(x - want)).toBeLessThanOrEqual(Math.abs(want) * 2 ** -8 + 1e-30);
+      });
+    }
+  });
+
+  it('the fused kernel matches scale, axpy and the bf16 cast at every length (SIMD body and scalar tail)', () => {
+    const arena = new ScratchArena();
+    for (const n of [1, 7, 8, 9, 31, 1000]) {
+      const views = arena.layout([2 * n, 2 * n, 2 * n, 4 * n, 2 * n, 4 * n, 4 * n, 2 * n]);
+      const bits = views.slice(0, 3).map((v, m) => {
+        const u16 = new Uint16Array(v.buffer, v.byteOffset, n);
+        u16.forEach((_, i) => (u16[i] = (((i * 7919 + m * 104729) % 65536) & 0x7f7f) ^ (i % 3 === 0 ? 0x8000 : 0)));
+        return v;
+      });
+      const f = (v: Uint8Array) => new Float32Array(v.buffer, v.byteOffset, n);
+      expect(linearCombinationBf16([0.25, -1.5, 3], bits, f(views[3]), views[4])).toBe(true);
+      const wide = bits.map((b, m) => toFloat32Into('BF16', b, m === 0 ? f(views[5]) : m === 1 ? f(views[6]) : new Float32Array(n), 'x'));
+      const acc = new Float32Array(n);
+      scale(0.25, wide[0], acc);
+      axpy(-1.5, wide[1], acc);
+      axpy(3, wide[2], acc);
+      const want = fromFloat32Into('BF16', acc, new Uint8Array(2 * n), 'x');
+      expect(Buffer.from(views[4]).equals(Buffer.from(want))).toBe(true);
     }
   });
 });

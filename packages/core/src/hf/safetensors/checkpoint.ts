@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AyaError, errorMessage } from '../../errors';
+import type { ByteSink } from '../../fs/background-writer';
 import { SafetensorsFile } from './file';
 import type { TensorInfo } from './header';
 import { tensorByteLength, writeSafetensors, type TensorToWrite } from './write';
@@ -112,6 +113,8 @@ export interface WriteCheckpointOptions {
   /** Largest shard in bytes; past it the weights are split with an index (default 5 GB, like transformers). */
   readonly maxShardSize?: number;
   readonly metadata?: Readonly<Record<string, string>>;
+  /** Where the bytes go (default: synchronous writes). */
+  readonly sink?: ByteSink;
 }
 
 /**
@@ -136,14 +139,14 @@ export function writeCheckpoint(dir: string, tensors: readonly TensorToWrite[], 
     size += n;
   }
   if (shards.length === 1) {
-    writeSafetensors(join(dir, SINGLE_FILE), shards[0], metadata);
+    writeSafetensors(join(dir, SINGLE_FILE), shards[0], metadata, options.sink);
     return [SINGLE_FILE];
   }
   const digits = 5;
   const names = shards.map((_, i) => `model-${String(i + 1).padStart(digits, '0')}-of-${String(shards.length).padStart(digits, '0')}.safetensors`);
   const weightMap: Record<string, string> = {};
   shards.forEach((shard, i) => {
-    writeSafetensors(join(dir, names[i]), shard, metadata);
+    writeSafetensors(join(dir, names[i]), shard, metadata, options.sink);
     for (const t of shard) weightMap[t.name] = names[i];
   });
   const sortedMap = Object.fromEntries(Object.entries(weightMap).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));

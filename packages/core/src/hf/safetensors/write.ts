@@ -1,5 +1,5 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
 import { AyaError } from '../../errors';
+import { syncSink, type ByteSink } from '../../fs/background-writer';
 import { DTYPE_BYTES, DTYPE_ORDER, type Dtype } from './dtype';
 
 /**
@@ -26,9 +26,9 @@ export function sortForWriting<T extends { name: string; dtype: Dtype }>(tensors
 /**
  * Writes a safetensors file as the reference writer does: `__metadata__` first, tensors in
  * its sorted layout, header padded with spaces to a multiple of 8 bytes. Tensor bytes are
- * requested and written one tensor at a time.
+ * requested and written one tensor at a time, through `sink` (plain synchronous writes by default).
  */
-export function writeSafetensors(path: string, tensors: readonly TensorToWrite[], metadata?: Readonly<Record<string, string>>): void {
+export function writeSafetensors(path: string, tensors: readonly TensorToWrite[], metadata?: Readonly<Record<string, string>>, sink: ByteSink = syncSink): void {
   const seen = new Set<string>();
   for (const t of tensors) {
     if (seen.has(t.name)) throw new AyaError(`${path}: tensor '${t.name}' is given twice`);
@@ -53,10 +53,10 @@ export function writeSafetensors(path: string, tensors: readonly TensorToWrite[]
   }
   const prefix = new Uint8Array(8);
   new DataView(prefix.buffer).setBigUint64(0, BigInt(headerBytes.byteLength), true);
-  const fd = openSync(path, 'w');
+  const fd = sink.open(path);
   try {
-    writeSync(fd, prefix);
-    writeSync(fd, headerBytes);
+    sink.write(fd, prefix);
+    sink.write(fd, headerBytes);
     for (const t of ordered) {
       const produced = typeof t.bytes === 'function' ? t.bytes() : t.bytes;
       const chunks = produced instanceof Uint8Array ? [produced] : produced;
@@ -65,8 +65,7 @@ export function writeSafetensors(path: string, tensors: readonly TensorToWrite[]
       for (const bytes of chunks) {
         written += bytes.byteLength;
         if (written > expected) break;
-        let done = 0;
-        while (done < bytes.byteLength) done += writeSync(fd, bytes, done, Math.min(bytes.byteLength - done, 1 << 30));
+        sink.write(fd, bytes);
       }
       if (written !== expected) {
         const got = written > expected ? `more than ${expected}` : `${written}`;
@@ -74,6 +73,6 @@ export function writeSafetensors(path: string, tensors: readonly TensorToWrite[]
       }
     }
   } finally {
-    closeSync(fd);
+    sink.close(fd);
   }
 }

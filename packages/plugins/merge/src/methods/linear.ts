@@ -8,14 +8,17 @@ export const linear: MergeMethodDefinition = {
   elementwise: true,
   parameters: [{ name: 'normalize', default: true }],
   tensorParameters: [{ name: 'weight' }],
-  mergeTensor({ tensors, modelParameters, parameters, out: given }) {
-    const n = tensors[0].length;
-    const out = given ?? new Float32Array(n);
+  linearCoefficients({ modelParameters, parameters }) {
     const weights = modelParameters.map((p) => Number(p.weight));
-    const total = weights.reduce((a, b) => a + b, 0);
-    const norm = parameters.normalize ? 1 / total : 1;
-    scale(weights[0] * norm, tensors[0], out);
-    for (let m = 1; m < tensors.length; m++) axpy(weights[m] * norm, tensors[m], out);
+    const norm = parameters.normalize ? 1 / weights.reduce((a, b) => a + b, 0) : 1;
+    return weights.map((w) => w * norm);
+  },
+  mergeTensor(req) {
+    const { tensors, out: given } = req;
+    const out = given ?? new Float32Array(tensors[0].length);
+    const c = linear.linearCoefficients!(req)!;
+    scale(c[0], tensors[0], out);
+    for (let m = 1; m < tensors.length; m++) axpy(c[m], tensors[m], out);
     return out;
   },
 };
