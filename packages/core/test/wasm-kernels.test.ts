@@ -31,6 +31,8 @@ describe("aya-fw's wasm kernel pack matches the cpu backend", () => {
     [[6, 10, 8], [6, 12, 8], false, true],
     [[6, 8, 10], [6, 8, 12], true, false],
     [[2, 3, 10, 8], [2, 3, 12, 8], false, true],
+    [[2, 4, 64, 32], [2, 4, 64, 32], false, true],
+    [[2, 4, 64, 64], [2, 4, 64, 32], false, false],
   ])('BatchMatMul %j × %j (transposeA %s, transposeB %s), with gradients', async (sa, sb, ta, tb) => {
     const a = data(sa as number[], 1);
     const b = data(sb as number[], 2);
@@ -41,6 +43,17 @@ describe("aya-fw's wasm kernel pack matches the cpu backend", () => {
       return [tf.matMul(A, B, ta as boolean, tb as boolean), ...grads];
     };
     expect(maxDiff(await on('wasm', run), await on('cpu', run))).toBeLessThan(1e-3);
+  });
+
+  // tfjs's own BatchMatMul gradient does not reduce broadcast batch dimensions, so forward only.
+  it.each([
+    [[3, 5, 7], [1, 7, 21]],
+    [[1, 5, 7], [4, 7, 20]],
+  ])('BatchMatMul %j × %j broadcasts a single matrix', async (sa, sb) => {
+    const a = data(sa, 4);
+    const b = data(sb, 5);
+    const run = () => tf.matMul(tf.tensor(a.values, a.shape), tf.tensor(b.values, b.shape));
+    expect(maxDiff(await on('wasm', run), await on('cpu', run))).toBeLessThan(1e-4);
   });
 
   it('UnsortedSegmentSum, so the gradient of gather (embeddings) works', async () => {

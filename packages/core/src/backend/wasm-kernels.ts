@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { batchedMatmul } from '../kernels/matmul-kernels';
 
 type KernelFunc = (args: { inputs: Record<string, tf.TensorInfo>; backend: unknown; attrs?: Record<string, unknown> }) => tf.TensorInfo | tf.TensorInfo[];
 
@@ -12,10 +13,33 @@ interface WasmBackend {
 let registered = false;
 
 /**
+ * a · b in aya-fw's batched kernel when there is more than one matrix and the batch dimensions
+ * are equal or one side holds a single matrix; undefined to leave the product to the stock kernel.
+ */
+function batched(backend: WasmBackend, a: tf.TensorInfo, b: tf.TensorInfo): tf.TensorInfo | undefined {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 3 || b.shape.length < 3) return undefined;
+  const leadA = a.shape.slice(0, -2);
+  const leadB = b.shape.slice(0, -2);
+  const count = (lead: number[]) => lead.reduce((p, d) => p * d, 1);
+  const [batchA, batchB] = [count(leadA), count(leadB)];
+  const same = leadA.length === leadB.length && leadA.every((d, i) => d === leadB[i]);
+  if (Math.max(batchA, batchB) < 2 || !(same || batchA === 1 || batchB === 1)) return undefined;
+  const [m, k] = a.shape.slice(-2);
+  const n = b.shape[b.shape.length - 1];
+  const out = backend.makeOutput([...(batchA >= batchB ? leadA : leadB), m, n], 'float32');
+  const ok = batchedMatmul(backend.typedArrayFromHeap(a) as Float32Array, backend.typedArrayFromHeap(b) as Float32Array, backend.typedArrayFromHeap(out) as Float32Array, Math.max(batchA, batchB), m, k, n);
+  if (ok) return out;
+  backend.disposeData(out.dataId);
+  return undefined;
+}
+
+/**
  * aya-fw's kernel pack for the wasm backend, registered once when aya-fw selects it:
  * - `BatchMatMul`: the stock kernel reaches XNNPACK only for untransposed operands and falls
  *   into a naive loop otherwise (every backward matmul); transposed operands are materialised
- *   with the wasm Transpose kernel so the product takes the fast path.
+ *   with the wasm Transpose kernel so the product takes the fast path. Products of several
+ *   matrices (attention's QKᵀ and AV and their gradients), which the stock kernel also loops
+ *   over naively, run in aya-fw's SIMD kernel (`kernels/matmul.wat`).
  * - `UnsortedSegmentSum`: missing in tfjs-backend-wasm 4.22, so the gradient of `gather`
  *   (embeddings, picking log-probs) threw.
  */
@@ -35,7 +59,7 @@ export function registerWasmKernels(): void {
       kernelFunc: ((args: Parameters<KernelFunc>[0]) => {
         const { a, b } = args.inputs;
         const attrs = (args.attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean };
-        if (!attrs.transposeA && !attrs.transposeB) return stockFunc(args);
+        if (!attrs.transposeA && !attrs.transposeB) return batched(args.backend as WasmBackend, a, b) ?? stockFunc(args);
         const backend = args.backend as WasmBackend;
         const swapLast = (x: tf.TensorInfo) => {
           const perm = x.shape.map((_, i) => i);
@@ -45,7 +69,7 @@ export function registerWasmKernels(): void {
         const at = attrs.transposeA ? swapLast(a) : a;
         const bt = attrs.transposeB ? swapLast(b) : b;
         try {
-          return stockFunc({ ...args, inputs: { a: at, b: bt }, attrs: { ...attrs, transposeA: false, transposeB: false } });
+          return batched(backend, at, bt) ?? stockFunc({ ...args, inputs: { a: at, b: bt }, attrs: { ...attrs, transposeA: false, transposeB: false } });
         } finally {
           if (at !== a) backend.disposeData(at.dataId);
           if (bt !== b) backend.disposeData(bt.dataId);

@@ -1,15 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 
-// @types/node does not declare the WebAssembly namespace; these are the parts used here.
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-declare const WebAssembly: {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: object };
-};
+import { ensureMemory, loadKernelModule, type WasmMemory } from './load';
 
 interface Exports {
   memory: WasmMemory;
@@ -30,15 +20,7 @@ let instance: Exports | null | undefined;
  * `AYA_FW_NO_KERNELS=1` forces the fallback.
  */
 export function mergeKernels(): Exports | null {
-  if (instance !== undefined) return instance;
-  instance = null;
-  const file = join(__dirname, 'merge.wasm');
-  if (process.env.AYA_FW_NO_KERNELS === '1' || !existsSync(file)) return instance;
-  try {
-    instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(file))).exports as unknown as Exports;
-  } catch {
-    instance = null;
-  }
+  if (instance === undefined) instance = loadKernelModule<Exports>('merge.wasm');
   return instance;
 }
 
@@ -121,8 +103,7 @@ export class ScratchArena {
     const k = mergeKernels();
     let buffer: ArrayBufferLike;
     if (k) {
-      const need = total - k.memory.buffer.byteLength;
-      if (need > 0) k.memory.grow(Math.ceil(need / 65536));
+      ensureMemory(k.memory, total);
       buffer = k.memory.buffer;
     } else {
       if (!this.#plain || this.#plain.byteLength < total) this.#plain = new ArrayBuffer(Math.max(total, 16));
