@@ -1,4 +1,4 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -51,9 +51,11 @@ export class BackgroundWriter implements ByteSink {
     readonly slots = 4,
     readonly slotBytes = 16 << 20,
   ) {
+    const script = join(__dirname, 'background-writer-worker.js');
+    if (!existsSync(script)) throw new AyaError(`${script} is missing; rebuild @aya-fw/core`);
     this.#ctrl = new Int32Array(new SharedArrayBuffer(4 * (META + 2 * slots)));
     this.#data = new Uint8Array(new SharedArrayBuffer(slots * slotBytes));
-    this.#worker = new Worker(join(__dirname, 'background-writer-worker.js'), {
+    this.#worker = new Worker(script, {
       workerData: { ctrl: this.#ctrl.buffer, data: this.#data.buffer, slots, slotBytes },
     });
     this.#worker.unref();
@@ -95,7 +97,9 @@ export class BackgroundWriter implements ByteSink {
     Atomics.notify(this.#ctrl, HEAD);
   }
 
+  /** Blocks until `ready(tail)`, the worker reports a failure, or it makes no progress for a minute. */
   #waitFor(ready: (tail: number) => boolean, check = true): void {
+    let idle = 0;
     for (;;) {
       const tail = Atomics.load(this.#ctrl, TAIL);
       const failed = Atomics.load(this.#ctrl, FAILED);
@@ -104,7 +108,8 @@ export class BackgroundWriter implements ByteSink {
         throw new AyaError(`${this.#paths.get(fd) ?? `file descriptor ${fd}`}: write failed (${errnoName(failed)})`);
       }
       if (failed || ready(tail)) return;
-      Atomics.wait(this.#ctrl, TAIL, tail, 1000);
+      if (Atomics.wait(this.#ctrl, TAIL, tail, 1000) !== 'timed-out') idle = 0;
+      else if (++idle >= 60) throw new AyaError('the background writer made no progress for 60 s; its worker thread stopped');
     }
   }
 }

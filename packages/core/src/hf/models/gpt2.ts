@@ -9,7 +9,6 @@ function ln(model: PretrainedModel, name: string, x: tf.Tensor): tf.Tensor {
   return layerNorm(x, model.param(`${name}.weight`), model.param(`${name}.bias`), model.config.normEps);
 }
 
-
 /** GPT-2: learned positions, LayerNorm with bias, `Conv1D` weights [in, out], fused q/k/v. */
 export const gpt2: Architecture = {
   embeddingName: `${P}.wte.weight`,
