@@ -13,7 +13,7 @@ describe('the multi-task instruction set of the MoV reproduction', () => {
     expect(pre.ids.slice(0, 4)).toEqual(ins.ids.slice(0, 4));
     expect(pre.ids[4]).not.toBe(ins.ids[4]);
     expect(pre.ids.slice(5)).toEqual(ins.ids.slice(5));
-    expect(pre.answerMask).toEqual([0, 0, 0, 0, 0, 1, 1]);
+    expect(pre.lossMask).toEqual([0, 0, 0, 0, 0, 1, 1]);
     const cues = new Set(TOY_TASKS.flatMap((t) => [toyExample(t, [0, 1, 2], 'pretrain').ids[4], toyExample(t, [0, 1, 2], 'instruction').ids[4]]));
     expect(cues.size).toBe(2 * TOY_TASKS.length);
   });

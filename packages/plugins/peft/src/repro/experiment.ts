@@ -1,5 +1,5 @@
-import { initModel, parseModelConfig, Rng, tf, type Engine, type PretrainedModel } from '@aya-fw/core';
-import { PAD, TOY_SEQUENCE, TOY_TASKS, TOY_VOCAB, toyExamples, type ToyExample } from './tasks';
+import { batchTensors, initModel, padBatch, parseModelConfig, Rng, sequenceLogprobs, tf, type Engine, type PretrainedModel } from '@aya-fw/core';
+import { PAD, TOY_TASKS, TOY_VOCAB, toyExamples, type ToyExample } from './tasks';
 
 /** The base: a Llama-style decoder, d 256, 2 layers, 8 heads, SwiGLU 576, tied 32-token vocabulary (1.42M parameters). */
 export const TOY_MODEL_CONFIG = {
@@ -20,27 +20,10 @@ export const TOY_MODEL_CONFIG = {
   eos_token_id: 2,
 };
 
-/** Ids, attention mask and answer mask of a batch, right-padded to {@link TOY_SEQUENCE}. Call inside `tf.tidy`. */
-function tensors(batch: readonly ToyExample[]) {
-  const pad = (row: readonly number[], fill: number) => [...row, ...Array.from({ length: TOY_SEQUENCE - row.length }, () => fill)];
-  const shape: [number, number] = [batch.length, TOY_SEQUENCE];
-  return {
-    inputIds: tf.tensor2d(batch.map((e) => pad(e.ids, PAD)), shape, 'int32'),
-    attentionMask: tf.tensor2d(batch.map((e) => pad(e.ids.map(() => 1), 0)), shape, 'int32'),
-    answerMask: tf.tensor2d(batch.map((e) => pad(e.answerMask, 0)), shape, 'float32'),
-  };
-}
-
 /** Mean cross-entropy of the answer tokens (each predicted from the position before it). */
 function answerLoss(model: PretrainedModel, batch: readonly ToyExample[]): tf.Scalar {
-  const t = tensors(batch);
-  const b = batch.length;
-  const s = TOY_SEQUENCE;
-  const logits = tf.slice(model.forward({ inputIds: t.inputIds, attentionMask: t.attentionMask }).logits, [0, 0, 0], [b, s - 1, TOY_VOCAB]);
-  const targets = tf.oneHot(tf.reshape(tf.slice(t.inputIds, [0, 1], [b, s - 1]), [-1]), TOY_VOCAB);
-  const mask = tf.reshape(tf.slice(t.answerMask, [0, 1], [b, s - 1]), [-1]);
-  const nll = tf.neg(tf.sum(tf.mul(targets, tf.logSoftmax(tf.reshape(logits, [-1, TOY_VOCAB]))), -1));
-  return tf.div(tf.sum(tf.mul(nll, mask)), tf.sum(mask)) as tf.Scalar;
+  const { sums, lengths } = sequenceLogprobs(model, padBatch(batch, PAD));
+  return tf.div(tf.neg(tf.sum(sums)), tf.sum(lengths)) as tf.Scalar;
 }
 
 /**
@@ -53,12 +36,11 @@ export function exactMatch(model: PretrainedModel, examples: readonly ToyExample
   for (let i = 0; i < examples.length; i += batchSize) {
     const batch = examples.slice(i, i + batchSize);
     const wrong = tf.tidy(() => {
-      const t = tensors(batch);
-      const b = batch.length;
-      const s = TOY_SEQUENCE;
+      const t = batchTensors(padBatch(batch, PAD));
+      const [b, s] = t.inputIds.shape;
       const logits = tf.slice(model.forward({ inputIds: t.inputIds, attentionMask: t.attentionMask }).logits, [0, 0, 0], [b, s - 1, TOY_VOCAB]);
       const miss = tf.notEqual(tf.argMax(logits, -1), tf.slice(t.inputIds, [0, 1], [b, s - 1]));
-      return tf.sum(tf.mul(tf.cast(miss, 'float32'), tf.slice(t.answerMask, [0, 1], [b, s - 1])), 1).dataSync();
+      return tf.sum(tf.mul(tf.cast(miss, 'float32'), tf.slice(t.lossMask, [0, 1], [b, s - 1])), 1).dataSync();
     });
     batch.forEach((e, j) => {
       const [n, ok] = hits.get(e.task) ?? [0, 0];

@@ -1,4 +1,4 @@
-import { Rng } from '@aya-fw/core';
+import { Rng, type TokenizedSequence } from '@aya-fw/core';
 
 /**
  * A small multi-task world for the MoV/MoLoRA reproduction. Four skills over strings of a
@@ -23,9 +23,6 @@ const INSTRUCTION0 = MARKER0 + TOY_TASKS.length;
 export const TOY_VOCAB = 32;
 export const MIN_LENGTH = 3;
 export const MAX_LENGTH = 6;
-/** Longest sequence: bos, input, marker, answer, eos. */
-export const TOY_SEQUENCE = MAX_LENGTH + 4;
-
 const SKILLS: Record<ToyTask, (x: readonly number[]) => number> = {
   first: (x) => x[0],
   last: (x) => x[x.length - 1],
@@ -39,10 +36,8 @@ export function applyTask(task: ToyTask, x: readonly number[]): number[] {
 }
 
 /** One example: token ids and the positions the loss and the score cover (answer and eos). */
-export interface ToyExample {
+export interface ToyExample extends TokenizedSequence {
   readonly task: ToyTask;
-  readonly ids: number[];
-  readonly answerMask: number[];
 }
 
 /** The example for `task` on input `x`, with the pre-training marker or the new instruction token. */
@@ -52,7 +47,7 @@ export function toyExample(task: ToyTask, x: readonly number[], format: 'pretrai
   const answer = applyTask(task, x).map((v) => LETTER0 + v);
   const prompt = [BOS, ...x.map((v) => LETTER0 + v), cue];
   const ids = [...prompt, ...answer, EOS];
-  return { task, ids, answerMask: ids.map((_, i) => (i >= prompt.length ? 1 : 0)) };
+  return { task, ids, lossMask: ids.map((_, i) => (i >= prompt.length ? 1 : 0)) };
 }
 
 /**
