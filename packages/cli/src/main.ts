@@ -58,6 +58,7 @@ export function buildProgram(): Command {
     .option('-p, --plugins <list>', 'plugins to load, comma-separated (dpo → @aya-fw/plugin-dpo → aya-fw-plugin-dpo → dpo → ./dpo)', parseList)
     .option('--no-default-plugins', "do not load aya-fw's own plugins (data, optimizers, sft, reward, preference, peft, dpo, copg, srpo, eval, bandit, merge)")
     .addOption(new Option('-b, --backend <name>', 'compute backend (default: auto)').choices(BACKEND_NAMES))
+    .option('--threads <n>', 'threads of the native compute kernels (default: every core)', parsePositiveInt)
     .option('-q, --quiet', 'print nothing but errors')
     .option('--json', 'print one JSON document with the results')
     .option('--verbose', 'print stack traces of errors')

@@ -1,9 +1,11 @@
 import {
   attachProgress,
   createEngine,
+  nativeKernelsStatus,
   requirePlugin,
   resolvePlugin,
   selectBackend,
+  setComputeThreads,
   usePlugin,
   type BackendChoice,
   type BackendName,
@@ -19,6 +21,8 @@ export interface GlobalOptions {
   /** `--no-default-plugins` sets this false. */
   readonly defaultPlugins: boolean;
   readonly backend?: BackendName;
+  /** Threads of the native kernels (default: every core). */
+  readonly threads?: number;
   readonly quiet?: boolean;
   readonly json?: boolean;
   readonly verbose?: boolean;
@@ -40,6 +44,8 @@ export interface PluginRequest {
 export interface Session {
   readonly engine: Engine;
   readonly reporter: TerminalReporter;
+  /** `--threads`, applied when the backend starts. */
+  readonly threads?: number;
 }
 
 /** The output mode the options and the terminal call for. */
@@ -68,14 +74,16 @@ export async function openSession(opts: GlobalOptions, recipePlugins: readonly P
     usePlugin(engine, requirePlugin(resolved), spec);
   }
   attachProgress(engine, reporter);
-  return { engine, reporter };
+  return { engine, reporter, threads: opts.threads };
 }
 
 /** Starts the compute backend and says once which one runs. */
 export async function startBackend(session: Session, preference: BackendName): Promise<BackendChoice> {
   const choice = await selectBackend(preference);
+  if (session.threads) setComputeThreads(session.threads);
   const skipped = choice.skipped.length ? ` (skipped ${choice.skipped.join('; ')})` : '';
-  session.reporter.info(`backend: ${choice.name}${skipped}`);
+  const kernels = choice.name === 'wasm' ? `, ${nativeKernelsStatus()}` : '';
+  session.reporter.info(`backend: ${choice.name}${kernels}${skipped}`);
   session.reporter.result('backend', choice.name);
   return choice;
 }

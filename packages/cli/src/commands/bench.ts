@@ -1,4 +1,4 @@
-import { benchGenerate, benchMatmul, benchMerge, benchTrain, type BackendName } from '@aya-fw/core';
+import { benchGenerate, benchMatmul, benchMerge, benchTrain, computeThreads, type BackendName } from '@aya-fw/core';
 import { openSession, startBackend, type GlobalOptions, type Session } from '../session';
 
 /** Options of `aya-fw bench merge`. */
@@ -38,10 +38,11 @@ export async function benchTrainCommand(opts: BenchModelOptions): Promise<Sessio
   const session = await openSession(opts);
   await startBackend(session, (opts.backend ?? 'auto') as BackendName);
   const r = benchTrain(session.engine, { model: opts.model, batch: opts.batch, seq: opts.seq, steps: opts.steps });
+  const threads = r.backend === 'wasm' ? computeThreads() : 1;
   session.reporter.info(
-    `train step (${(r.params / 1e6).toFixed(2)}M params, batch ${r.batch} × ${r.seq}) on ${r.backend}, 1 thread: ${r.stepMs.toFixed(1)} ms median of ${r.steps}, ${r.tokensPerSecond.toFixed(0)} tokens/s, peak RSS ${r.peakRssMb.toFixed(0)} MB, ${r.tensorsLeakedPerStep} tensors leaked per step`,
+    `train step (${(r.params / 1e6).toFixed(2)}M params, batch ${r.batch} × ${r.seq}) on ${r.backend}, ${threads} thread${threads === 1 ? '' : 's'}: ${r.stepMs.toFixed(1)} ms median of ${r.steps}, ${r.tokensPerSecond.toFixed(0)} tokens/s, peak RSS ${r.peakRssMb.toFixed(0)} MB, ${r.tensorsLeakedPerStep} tensors leaked per step`,
   );
-  session.reporter.result('benchTrain', { ...r, threads: 1 });
+  session.reporter.result('benchTrain', { ...r, threads });
   return session;
 }
 

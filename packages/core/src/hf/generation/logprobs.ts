@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { fusedPickLogSoftmax } from '../../kernels/pick-log-softmax';
 import type { PretrainedModel } from '../models/model';
 
 /**
@@ -14,6 +15,11 @@ export function tokenLogprobs(model: PretrainedModel, inputIds: tf.Tensor2D, att
 /** log-softmax of `logits` [b, t, V] picked at `targets` [b, t], times `mask` [b, t] when given. */
 export function logprobsOfTargets(logits: tf.Tensor3D, targets: tf.Tensor2D, mask?: tf.Tensor2D): tf.Tensor2D {
   const [b, t, v] = logits.shape;
+  const fused = fusedPickLogSoftmax(tf.reshape(logits, [b * t, v]), tf.reshape(targets, [b * t]));
+  if (fused) {
+    const picked = tf.reshape(fused, [b, t]) as tf.Tensor2D;
+    return mask ? (tf.mul(picked, tf.cast(mask, 'float32')) as tf.Tensor2D) : picked;
+  }
   const logp = tf.logSoftmax(logits);
   const flat = tf.reshape(logp, [b * t * v]);
   const rowStart = tf.mul(tf.range(0, b * t, 1, 'int32'), tf.scalar(v, 'int32'));

@@ -39,7 +39,8 @@ export class KVCache {
 }
 
 /**
- * Additive attention bias [b, 1, s, t]: 0 where query i may see key j, −1e9 elsewhere.
+ * Additive attention bias [b, 1, s, t] ([1, 1, s, t] without an attention mask: the same for
+ * every row, broadcast): 0 where query i may see key j, −1e9 elsewhere.
  * Causal (j ≤ past + i), optionally within a sliding window (past + i − j < window), and
  * only keys whose attention-mask entry is 1.
  */
@@ -58,7 +59,6 @@ export function attentionBias(
     if (window !== null) allowed = tf.mul(allowed, tf.cast(tf.less(tf.sub(qPos, kPos), window), 'float32'));
     let full: tf.Tensor = tf.reshape(allowed, [1, 1, queryLength, t]);
     if (attentionMask) full = tf.mul(full, tf.reshape(tf.cast(attentionMask, 'float32'), [batch, 1, 1, t]));
-    else full = tf.tile(full, [batch, 1, 1, 1]);
     return tf.mul(tf.sub(full, 1), 1e9) as tf.Tensor4D;
   });
 }

@@ -87,7 +87,7 @@ export function ropeDecoder(traits: DecoderTraits): Architecture {
 
       let invFreq = invFreqCache.get(c);
       if (!invFreq) invFreqCache.set(c, (invFreq = inverseFrequencies(c.rope!, c.headDim)));
-      const positions = inputs.positionIds ?? tf.tile(tf.reshape(tf.range(past, past + s, 1, 'int32'), [1, s]), [b, 1]);
+      const positions = inputs.positionIds ?? tf.reshape(tf.range(past, past + s, 1, 'int32'), [1, s]);
       const { cos, sin } = ropeTables(tf.tensor1d(invFreq), positions as tf.Tensor2D, traits.ropeLayout);
       const fullBias = attentionBias(b, s, past, inputs.attentionMask, null);
       const slidingBias = c.layerTypes.includes('sliding_attention') ? attentionBias(b, s, past, inputs.attentionMask, c.slidingWindow) : fullBias;

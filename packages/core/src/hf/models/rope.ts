@@ -49,17 +49,26 @@ export function ropeTables(invFreq: tf.Tensor1D, positions: tf.Tensor2D, layout:
   });
 }
 
+/**
+ * rotate_half as a [d, d] matrix of 0 and ±1: x·R is (−x₂, x₁) for Llama's halves and
+ * (−x₂ₚ, x₁ₚ) pair by pair for the interleaved layout. A product by R is exact (one non-zero
+ * term per output) and, unlike split + concat, one fast kernel forward and backward.
+ */
+export function rotationMatrix(d: number, layout: RopeLayout): tf.Tensor2D {
+  const r = new Float32Array(d * d);
+  const half = d / 2;
+  for (let p = 0; p < half; p++) {
+    // output column ← input row: rotated[j] = Σᵢ x[i]·R[i, j]
+    const [lo, hi] = layout === 'half' ? [p, p + half] : [2 * p, 2 * p + 1];
+    r[hi * d + lo] = -1;
+    r[lo * d + hi] = 1;
+  }
+  return tf.tensor2d(r, [d, d]);
+}
+
 /** Rotates `x` [b, h, s, d] by the tables: x·cos + rotate_half(x)·sin. */
 export function applyRope(x: tf.Tensor4D, cos: tf.Tensor4D, sin: tf.Tensor4D, layout: RopeLayout): tf.Tensor4D {
   const [b, h, s, d] = x.shape;
-  let rotated: tf.Tensor4D;
-  if (layout === 'half') {
-    const [x1, x2] = tf.split(x, 2, -1);
-    rotated = tf.concat([tf.neg(x2), x1], -1) as tf.Tensor4D;
-  } else {
-    const pairs = tf.reshape(x, [b, h, s, d / 2, 2]);
-    const [x1, x2] = tf.split(pairs, 2, -1);
-    rotated = tf.reshape(tf.concat([tf.neg(x2), x1], -1), [b, h, s, d]);
-  }
+  const rotated = tf.reshape(tf.matMul(tf.reshape(x, [b * h * s, d]), rotationMatrix(d, layout)), [b, h, s, d]);
   return tf.add(tf.mul(x, cos), tf.mul(rotated, sin)) as tf.Tensor4D;
 }

@@ -1,4 +1,4 @@
-import { AyaOptimizer, tf, z, type OptimizerDefinition } from '@aya-fw/core';
+import { AyaOptimizer, adamUpdate, tf, z, type OptimizerDefinition } from '@aya-fw/core';
 
 const AdamFields = {
   learningRate: z.number().positive().default(1e-3),
@@ -26,20 +26,12 @@ export class AdamOptimizer extends AyaOptimizer {
   }
 
   protected update(variable: tf.Variable, gradient: tf.Tensor): void {
-    const { beta1, beta2, epsilon, weightDecay } = this.config;
-    const lr = this.learningRate;
-    let g = gradient;
-    if (weightDecay > 0 && !this.decoupled) g = tf.add(g, tf.mul(weightDecay, variable));
     const m = this.slot(variable, 'exp_avg');
     const v = this.slot(variable, 'exp_avg_sq');
-    m.assign(tf.add(tf.mul(beta1, m), tf.mul(1 - beta1, g)));
-    v.assign(tf.add(tf.mul(beta2, v), tf.mul(1 - beta2, tf.square(g))));
-    const c1 = 1 - Math.pow(beta1, this.step);
-    const c2 = Math.sqrt(1 - Math.pow(beta2, this.step));
-    let theta: tf.Tensor = variable;
-    if (weightDecay > 0 && this.decoupled) theta = tf.mul(theta, 1 - lr * weightDecay);
-    const denom = tf.add(tf.div(tf.sqrt(v), c2), epsilon);
-    variable.assign(tf.sub(theta, tf.mul(lr / c1, tf.div(m, denom))));
+    const next = adamUpdate(variable, gradient, m, v, { ...this.config, learningRate: this.learningRate, decoupled: this.decoupled, step: this.step });
+    m.assign(next.m);
+    v.assign(next.v);
+    variable.assign(next.param);
   }
 }
 

@@ -1,0 +1,75 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** aya-fw's native kernels (`native/*.cc`, built at install by `scripts/build-native.mjs`). */
+export interface NativeKernels {
+  /**
+   * c[t] = op(a[t]) · op(b[t]) for `batch` row-major products, op(a) [m, k] and op(b) [k, n];
+   * strides of 0 broadcast one matrix. Reads and writes the arrays in place.
+   */
+  matmul(a: Float32Array, b: Float32Array, out: Float32Array, batch: number, m: number, k: number, n: number, strideA: number, strideB: number, transA: boolean, transB: boolean): void;
+  /** One fused Adam update (`native/adam.h`); all arrays of one length, outputs distinct from inputs. */
+  adam(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, outParam: Float32Array, outM: Float32Array, outV: Float32Array, stepSize: number, beta1: number, beta2: number, epsilon: number, biasCorrection2: number, weightDecay: number, decayFactor: number): void;
+  /** log-softmax of x [rows, vocab] picked at targets, and each row's log-sum-exp (`native/log-softmax.h`); throws on a target outside the vocabulary. */
+  pickLogSoftmax(x: Float32Array, targets: Int32Array, out: Float32Array, lse: Float32Array, rows: number, vocab: number): void;
+  /** dx = dy·(onehot(targets) − softmax(x)). */
+  pickLogSoftmaxGrad(x: Float32Array, targets: Int32Array, lse: Float32Array, dy: Float32Array, dx: Float32Array, rows: number, vocab: number): void;
+  setThreads(n: number): void;
+  threads(): number;
+  missingCpuFeature(): string;
+}
+
+/** Where the build script puts the addon. */
+export const NATIVE_ADDON_PATH = join(__dirname, '..', '..', 'native', 'build', 'aya_native.node');
+
+let loaded: NativeKernels | null | undefined;
+let why = '';
+
+/**
+ * Loads the addon at `path`, or null with the reason in `nativeKernelsStatus()` when it is
+ * missing, fails to load, was built for a CPU with instructions this one lacks, or
+ * `AYA_FW_NO_NATIVE=1` turns it off.
+ */
+export function loadNativeAddon(path: string): NativeKernels | null {
+  if (process.env.AYA_FW_NO_NATIVE === '1') return unavailable('turned off by AYA_FW_NO_NATIVE=1');
+  if (!existsSync(path)) return unavailable(`not built (${path} is missing)`);
+  try {
+    const addon = require(path) as NativeKernels;
+    const missing = addon.missingCpuFeature();
+    if (missing) return unavailable(`built for a CPU with ${missing}, which this one lacks (rebuild: node scripts/build-native.mjs)`);
+    why = '';
+    return addon;
+  } catch (err) {
+    return unavailable(`failed to load: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
+function unavailable(reason: string): null {
+  why = reason;
+  return null;
+}
+
+/** The native kernels, loaded once; null when unavailable. */
+export function nativeKernels(): NativeKernels | null {
+  if (loaded === undefined) loaded = loadNativeAddon(NATIVE_ADDON_PATH);
+  return loaded;
+}
+
+/** `native (N threads)` or why the native kernels are not in use. */
+export function nativeKernelsStatus(): string {
+  const k = nativeKernels();
+  return k ? `native kernels, ${k.threads()} threads` : `no native kernels: ${why}`;
+}
+
+/**
+ * Threads of the native kernels (all cores by default); 1 when they are unavailable, since
+ * the wasm kernels run on the calling thread.
+ */
+export function computeThreads(): number {
+  return nativeKernels()?.threads() ?? 1;
+}
+
+/** Sets the native kernels' thread count; ignored without them. */
+export function setComputeThreads(n: number): void {
+  nativeKernels()?.setThreads(n);
+}
