@@ -3,7 +3,8 @@ import { createTestEngine, liveTensors } from '@aya-fw/core/testing';
 import optimizers from '@aya-fw/plugin-optimizers';
 import peft, { runMoeToy, type MoeToyResult } from '@aya-fw/plugin-peft';
 
-// The MoV paper's claims at toy scale (`aya-fw repro moe-toy`): about 4–5 minutes on the wasm backend.
+// The MoV paper's claims at toy scale (`aya-fw repro moe-toy`): three runs, about 5 minutes on
+// the wasm backend with the native kernels. Scores are means over the runs.
 describe('MoV / MoLoRA reproduction on a generated multi-task instruction set', () => {
   let result: MoeToyResult;
   let leaked: number;
@@ -15,9 +16,10 @@ describe('MoV / MoLoRA reproduction on a generated multi-task instruction set', 
     const before = liveTensors();
     result = await runMoeToy(engine, 0);
     leaked = liveTensors() - before;
-  }, 900_000);
+  }, 1_200_000);
 
   it('the base has the skills under its pre-training markers but not under the new instructions', () => {
+    expect(result.seeds).toHaveLength(3);
     expect(result.base.pretrainFormat).toBeGreaterThan(0.95);
     expect(result.base.instructionFormat).toBeLessThan(0.6);
     expect(score('full').heldOut.overall).toBeGreaterThan(0.95);
@@ -30,10 +32,17 @@ describe('MoV / MoLoRA reproduction on a generated multi-task instruction set', 
     }
   });
 
-  it('MoV beats IA3 (its single expert); MoLoRA stays within a point of LoRA of equal size', () => {
-    expect(score('mov').heldOut.overall).toBeGreaterThan(score('ia3').heldOut.overall + 0.02);
-    expect(score('lora').trainable).toBe(score('molora').trainable);
-    expect(score('molora').heldOut.overall).toBeGreaterThan(score('lora').heldOut.overall - 0.01);
+  it('each mixture beats a single adapter of its expert size: MoV beats IA3, MoLoRA beats LoRA of rank 1', () => {
+    const [mov, ia3, molora, lora1] = ['mov', 'ia3', 'molora', 'lora-r1'].map(score);
+    expect(mov.heldOut.overall).toBeGreaterThan(ia3.heldOut.overall + 0.01);
+    expect(molora.heldOut.overall).toBeGreaterThan(lora1.heldOut.overall + 0.05);
+    mov.perRun.forEach((s, i) => expect(s).toBeGreaterThan(ia3.perRun[i]));
+    molora.perRun.forEach((s, i) => expect(s).toBeGreaterThan(lora1.perRun[i]));
+  });
+
+  it('a single LoRA with as many parameters as the MoLoRA mixture ties with it', () => {
+    expect(score('lora-r6').trainable).toBe(score('molora').trainable);
+    expect(Math.abs(score('molora').heldOut.overall - score('lora-r6').heldOut.overall)).toBeLessThan(0.03);
   });
 
   it('frees every tensor it made', () => {
