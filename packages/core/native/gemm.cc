@@ -25,7 +25,9 @@ constexpr int MR = 4;
 constexpr int NR = 2 * VW;  // columns of a micro-tile
 constexpr int64_t KC = 256;  // depth of a packed block
 constexpr int64_t NC = 512;  // columns of a packed block (a multiple of NR)
-constexpr double kParallelFlops = 3e7;  // below this (≈150 µs on one core) a product runs on the calling thread
+constexpr double kParallelFlops = 4e6;  // below this (≈20 µs on one core) a product runs on the calling thread
+constexpr int kTasksPerThread = 4;
+constexpr double kTaskFlops = 1e7;
 
 typedef float vf __attribute__((vector_size(VW * sizeof(float))));
 
@@ -161,25 +163,31 @@ inline void share(int64_t count, int64_t grain, int parts, int part, int64_t& be
 void gemm(const GemmProblem& pr, ThreadPool& pool) {
   if (pr.batch == 0 || pr.m == 0 || pr.n == 0) return;
   const double flops = 2.0 * pr.batch * pr.m * pr.n * pr.k;
-  const int parts = flops < kParallelFlops ? 1 : pool.size();
-  if (parts == 1) {
+  if (flops < kParallelFlops || pool.size() == 1) {
     for (int64_t t = 0; t < pr.batch; ++t) gemmBlock(pr, t, 0, pr.m, 0, pr.n);
     return;
   }
-  if (pr.batch >= parts) {
-    pool.run(parts, [&](int part) {
+  // Up to a few tasks per thread, so that a thread that starts late still finds work to share,
+  // but each worth at least kTaskFlops (every task packs its own operand panels).
+  const int maxTasks = static_cast<int>(std::clamp<double>(flops / kTaskFlops, pool.size(), kTasksPerThread * pool.size()));
+  if (pr.batch >= pool.size()) {
+    const int tasks = static_cast<int>(std::min<int64_t>(pr.batch, maxTasks));
+    pool.run(tasks, [&](int task) {
       int64_t t0, t1;
-      share(pr.batch, 1, parts, part, t0, t1);
+      share(pr.batch, 1, tasks, task, t0, t1);
       for (int64_t t = t0; t < t1; ++t) gemmBlock(pr, t, 0, pr.m, 0, pr.n);
     });
     return;
   }
   // Few matrices: split each along its longer side, rows by MR or columns by NR.
   const bool byRows = pr.m >= pr.n;
+  const int64_t extent = byRows ? pr.m : pr.n;
+  const int64_t grain = byRows ? MR : NR;
+  const int tasks = static_cast<int>(std::min<int64_t>((extent + grain - 1) / grain, maxTasks));
   for (int64_t t = 0; t < pr.batch; ++t) {
-    pool.run(parts, [&](int part) {
+    pool.run(tasks, [&](int task) {
       int64_t begin, end;
-      share(byRows ? pr.m : pr.n, byRows ? MR : NR, parts, part, begin, end);
+      share(extent, grain, tasks, task, begin, end);
       if (begin >= end) return;
       if (byRows)
         gemmBlock(pr, t, begin, end, 0, pr.n);

@@ -8,11 +8,11 @@
 namespace aya {
 namespace {
 
-// Rows cut into one contiguous range per thread when there is enough work.
+// Rows cut into a few contiguous ranges per thread when there is enough work.
 template <typename F>
 void forRows(int64_t rows, int64_t v, ThreadPool& pool, F f) {
-  const int parts = rows * v < (1 << 15) ? 1 : static_cast<int>(std::min<int64_t>(pool.size(), rows));
-  pool.run(parts, [&](int part) { f(rows * part / parts, rows * (part + 1) / parts); });
+  const int tasks = rows * v < (1 << 15) ? 1 : static_cast<int>(std::min<int64_t>(4 * pool.size(), rows));
+  pool.run(tasks, [&](int task) { f(rows * task / tasks, rows * (task + 1) / tasks); });
 }
 
 // exp over a row, vectorised (fast-math lets GCC call its vector expf).

@@ -1,6 +1,7 @@
-// A fixed pool of worker threads that runs one parallel job at a time; the calling thread takes
-// part 0. Workers sleep on a condition variable between jobs (spinning instead measured slower
-// on a 2-core machine: it competes with the JavaScript thread).
+// A fixed pool of worker threads that runs one parallel job at a time. A job is a number of
+// tasks that every thread, the calling one included, takes from a shared counter: the caller
+// starts at once and does all the tasks itself if the workers wake late (waking a sleeping
+// thread costs up to hundreds of microseconds on a virtual machine, as long as a small product).
 #pragma once
 #include <atomic>
 #include <condition_variable>
@@ -13,68 +14,82 @@ namespace aya {
 
 class ThreadPool {
  public:
-  explicit ThreadPool(int threads) { resize(threads); }
-  ~ThreadPool() { stop(); }
-
-  int size() const { return static_cast<int>(workers_.size()) + 1; }
-
-  void resize(int threads) {
-    stop();
-    stopping_ = false;
-    const unsigned start = generation_.load();
-    for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i, start] { loop(i, start); });
+  explicit ThreadPool(int threads) {
+    for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { loop(); });
   }
 
-  // Calls job(part) for part in [0, parts) with parts <= size(); returns when all are done.
-  void run(int parts, const std::function<void(int)>& job) {
-    if (parts <= 1 || workers_.empty()) {
-      for (int p = 0; p < parts; ++p) job(p);
-      return;
-    }
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      job_ = &job;
-      parts_ = parts;
-      pending_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
-      generation_.fetch_add(1, std::memory_order_release);
-    }
-    wake_.notify_all();
-    job(0);
-    while (pending_.load(std::memory_order_acquire) > 0) std::this_thread::yield();
-  }
-
- private:
-  void loop(int index, unsigned seen) {
-    for (;;) {
-      {
-        std::unique_lock<std::mutex> lock(mutex_);
-        wake_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen || stopping_.load(); });
-        if (stopping_.load()) return;
-        seen = generation_.load(std::memory_order_acquire);
-      }
-      if (index < parts_) (*job_)(index);
-      pending_.fetch_sub(1, std::memory_order_acq_rel);
-    }
-  }
-
-  void stop() {
+  ~ThreadPool() {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       stopping_ = true;
     }
     wake_.notify_all();
     for (auto& w : workers_) w.join();
-    workers_.clear();
+  }
+
+  int size() const { return static_cast<int>(workers_.size()) + 1; }
+
+  // Calls task(i) once for each i in [0, tasks), on whichever threads are free; returns when
+  // all are done.
+  void run(int tasks, const std::function<void(int)>& task) {
+    if (tasks <= 1 || workers_.empty()) {
+      for (int i = 0; i < tasks; ++i) task(i);
+      return;
+    }
+    Job job{&task, tasks, ++generation_};
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      current_.store(&job);
+    }
+    wake_.notify_all();
+    job.work();
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      current_.store(nullptr);
+    }
+    // A worker that took a task is still inside until it finishes; one that comes later sees
+    // no job. Either way the job (on this stack) is not touched after this wait.
+    while (inside_.load() != 0) std::this_thread::yield();
+  }
+
+ private:
+  struct Job {
+    const std::function<void(int)>* task;
+    int tasks;
+    unsigned generation;
+    std::atomic<int> next{0};
+    void work() {
+      for (int i; (i = next.fetch_add(1)) < tasks;) (*task)(i);
+    }
+  };
+
+  void loop() {
+    unsigned done = 0;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        wake_.wait(lock, [&] {
+          const Job* j = current_.load();
+          return stopping_ || (j && j->generation != done);
+        });
+        if (stopping_) return;
+      }
+      inside_.fetch_add(1);
+      if (Job* j = current_.load()) {
+        done = j->generation;
+        j->work();
+      }
+      inside_.fetch_sub(1);
+    }
   }
 
   std::vector<std::thread> workers_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  const std::function<void(int)>* job_ = nullptr;
-  int parts_ = 0;
-  std::atomic<unsigned> generation_{0};
-  std::atomic<int> pending_{0};
-  std::atomic<bool> stopping_{false};
+  std::atomic<Job*> current_{nullptr};
+  std::atomic<int> inside_{0};
+  unsigned generation_ = 0;
+  bool stopping_ = false;
 };
 
 }  // namespace aya

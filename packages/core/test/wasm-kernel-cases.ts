@@ -85,6 +85,19 @@ export function describeWasmKernelPack(label: string): void {
       expect(maxDiff(wasm, await on('cpu', run))).toBe(0);
       expect(wasm[1]).toEqual([3, 4, 0, 0, 6, 8, 0, 0]);
     });
+    it('gather along the first axis (embeddings) and along others; an index out of range is named', async () => {
+      const table = data([10, 3, 4], 10);
+      const run = () => {
+        const E = tf.tensor(table.values, table.shape);
+        return [tf.gather(E, tf.tensor2d([[1, 9], [0, 1]], [2, 2], 'int32')), tf.gather(E, tf.tensor1d([2, 0], 'int32'), 1), tf.gather(E, tf.tensor1d([3, 1], 'int32'), -1)];
+      };
+      expect(maxDiff(await on('wasm', run), await on('cpu', run))).toBe(0);
+      await tf.setBackend('wasm');
+      const before = tf.memory().numTensors;
+      expect(() => tf.tidy(() => tf.gather(tf.zeros([4, 2]), tf.tensor1d([0, 4], 'int32')))).toThrow('GatherV2: the index value 4 is not in [0, 3]');
+      expect(tf.memory().numTensors).toBe(before);
+    });
+
     it('log-likelihoods of targets (fused log-softmax and pick) and their gradient, masked', async () => {
       const logits = data([3, 5, 40], 6);
       const run = () => {

@@ -4,7 +4,6 @@ export type KernelFunc = (args: { inputs: Record<string, tf.TensorInfo>; backend
 
 /** The parts of tfjs-backend-wasm's backend the kernels use. */
 export interface WasmBackend {
-  readSync(dataId: object): tf.TypedArray;
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(info: tf.TensorInfo): tf.TypedArray;
   disposeData(dataId: object): boolean;
