@@ -24,6 +24,42 @@ function batched(backend: WasmBackend, a: tf.TensorInfo, b: tf.TensorInfo): tf.T
   return undefined;
 }
 
+/** Replaces the wasm backend's kernel `name`, handing the replacement the stock kernel to fall back on. */
+function replaceKernel(name: string, kernel: (args: Parameters<KernelFunc>[0], stock: KernelFunc) => ReturnType<KernelFunc>): void {
+  const stock = tf.getKernel(name, 'wasm');
+  if (!stock) return;
+  const stockFunc = stock.kernelFunc as unknown as KernelFunc;
+  tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel({ kernelName: name, backendName: 'wasm', setupFunc: stock.setupFunc, kernelFunc: ((args: Parameters<KernelFunc>[0]) => kernel(args, stockFunc)) as unknown as tf.KernelFunc });
+}
+
+/**
+ * BatchMatMul: the native kernel when built; else transposed operands materialised by the wasm
+ * Transpose kernel, then aya-fw's batched kernel or the stock one (XNNPACK for a single matrix).
+ */
+function product(args: Parameters<KernelFunc>[0], stock: KernelFunc, transpose: KernelFunc): ReturnType<KernelFunc> {
+  const { a, b } = args.inputs;
+  const backend = args.backend as WasmBackend;
+  const attrs = (args.attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean };
+  const native = nativeKernels();
+  const done = native && nativeProduct(native, backend, a, b, !!attrs.transposeA, !!attrs.transposeB);
+  if (done) return done;
+  if (!attrs.transposeA && !attrs.transposeB) return batched(backend, a, b) ?? stock(args);
+  const swapLast = (x: tf.TensorInfo) => {
+    const perm = x.shape.map((_, i) => i);
+    [perm[perm.length - 2], perm[perm.length - 1]] = [perm[perm.length - 1], perm[perm.length - 2]];
+    return transpose({ inputs: { x }, backend, attrs: { perm } }) as tf.TensorInfo;
+  };
+  const at = attrs.transposeA ? swapLast(a) : a;
+  const bt = attrs.transposeB ? swapLast(b) : b;
+  try {
+    return batched(backend, at, bt) ?? stock({ ...args, inputs: { a: at, b: bt }, attrs: { ...attrs, transposeA: false, transposeB: false } });
+  } finally {
+    if (at !== a) backend.disposeData(at.dataId);
+    if (bt !== b) backend.disposeData(bt.dataId);
+  }
+}
+
 /** x[indices] along the first axis, one row copy per index; undefined for other axes. */
 function gatherRows(backend: WasmBackend, x: tf.TensorInfo, indices: tf.TensorInfo, attrs: { axis: number; batchDims: number }): tf.TensorInfo | undefined {
   const axis = attrs.axis < 0 ? attrs.axis + x.shape.length : attrs.axis;
@@ -66,53 +102,11 @@ function gatherRows(backend: WasmBackend, x: tf.TensorInfo, indices: tf.TensorIn
 export function registerWasmKernels(): void {
   if (registered) return;
   registered = true;
-  const stock = tf.getKernel('BatchMatMul', 'wasm');
-  const transpose = tf.getKernel('Transpose', 'wasm');
-  if (stock && transpose) {
-    const stockFunc = stock.kernelFunc as unknown as KernelFunc;
-    const transposeFunc = transpose.kernelFunc as unknown as KernelFunc;
-    tf.unregisterKernel('BatchMatMul', 'wasm');
-    tf.registerKernel({
-      kernelName: 'BatchMatMul',
-      backendName: 'wasm',
-      setupFunc: stock.setupFunc,
-      kernelFunc: ((args: Parameters<KernelFunc>[0]) => {
-        const { a, b } = args.inputs;
-        const attrs = (args.attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean };
-        const native = nativeKernels();
-        const done = native && nativeProduct(native, args.backend as WasmBackend, a, b, !!attrs.transposeA, !!attrs.transposeB);
-        if (done) return done;
-        if (!attrs.transposeA && !attrs.transposeB) return batched(args.backend as WasmBackend, a, b) ?? stockFunc(args);
-        const backend = args.backend as WasmBackend;
-        const swapLast = (x: tf.TensorInfo) => {
-          const perm = x.shape.map((_, i) => i);
-          [perm[perm.length - 2], perm[perm.length - 1]] = [perm[perm.length - 1], perm[perm.length - 2]];
-          return transposeFunc({ inputs: { x }, backend, attrs: { perm } }) as tf.TensorInfo;
-        };
-        const at = attrs.transposeA ? swapLast(a) : a;
-        const bt = attrs.transposeB ? swapLast(b) : b;
-        try {
-          return batched(backend, at, bt) ?? stockFunc({ ...args, inputs: { a: at, b: bt }, attrs: { ...attrs, transposeA: false, transposeB: false } });
-        } finally {
-          if (at !== a) backend.disposeData(at.dataId);
-          if (bt !== b) backend.disposeData(bt.dataId);
-        }
-      }) as unknown as tf.KernelFunc,
-    });
-  }
+  const transpose = tf.getKernel('Transpose', 'wasm')?.kernelFunc as unknown as KernelFunc | undefined;
+  if (transpose) replaceKernel('BatchMatMul', (args, stock) => product(args, stock, transpose));
+  replaceKernel('GatherV2', (args, stock) => gatherRows(args.backend as WasmBackend, args.inputs.x, args.inputs.indices, args.attrs as { axis: number; batchDims: number }) ?? stock(args));
   const native = nativeKernels();
   if (native) registerFusedNativeKernels(native);
-  const stockGather = tf.getKernel('GatherV2', 'wasm');
-  if (stockGather) {
-    const stockGatherFunc = stockGather.kernelFunc as unknown as KernelFunc;
-    tf.unregisterKernel('GatherV2', 'wasm');
-    tf.registerKernel({
-      kernelName: 'GatherV2',
-      backendName: 'wasm',
-      setupFunc: stockGather.setupFunc,
-      kernelFunc: ((args: Parameters<KernelFunc>[0]) => gatherRows(args.backend as WasmBackend, args.inputs.x, args.inputs.indices, args.attrs as { axis: number; batchDims: number }) ?? stockGatherFunc(args)) as unknown as tf.KernelFunc,
-    });
-  }
   if (!tf.getKernel('UnsortedSegmentSum', 'wasm')) {
     tf.registerKernel({
       kernelName: 'UnsortedSegmentSum',
