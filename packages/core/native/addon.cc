@@ -166,6 +166,7 @@ napi_value Threads(napi_env env, napi_callback_info) {
 
 napi_value MissingCpuFeature(napi_env env, napi_callback_info) {
   const char* missing = "";
+#if defined(__x86_64__) || defined(__i386__)
   __builtin_cpu_init();
 #define AYA_REQUIRE(name) \
   if (!*missing && !__builtin_cpu_supports(name)) missing = name;
@@ -194,6 +195,7 @@ napi_value MissingCpuFeature(napi_env env, napi_callback_info) {
   AYA_REQUIRE("avx512dq")
 #endif
 #undef AYA_REQUIRE
+#endif
   napi_value out;
   napi_create_string_utf8(env, missing, NAPI_AUTO_LENGTH, &out);
   return out;

@@ -27,6 +27,8 @@ const headers = [process.env.npm_config_nodedir, resolve(process.execPath, '..',
   .find((d) => existsSync(join(d, 'node_api.h')));
 const sources = readdirSync(src).filter((f) => f.endsWith('.cc')).sort();
 const flags = ['-O3', '-march=native', '-fno-math-errno', '-std=c++17', '-shared', '-fPIC', '-pthread', '-fvisibility=hidden', '-DNODE_GYP_MODULE_NAME=aya_native', '-DNAPI_VERSION=8'];
+// Node's symbols are resolved when the addon loads; macOS's linker must be told so.
+if (process.platform === 'darwin') flags.push('-undefined', 'dynamic_lookup');
 
 const hash = createHash('sha256');
 for (const f of readdirSync(src).filter((f) => /\.(cc|h)$/.test(f)).sort()) hash.update(f).update(readFileSync(join(src, f)));

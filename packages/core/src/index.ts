@@ -45,7 +45,7 @@ export * from './kernels/merge-kernels';
 export * from './kernels/adam';
 export * from './kernels/pick-log-softmax';
 export * from './backend/wasm-kernels';
-export { computeThreads, nativeKernelsStatus, setComputeThreads } from './kernels/native';
+export { computeThreads, loadNativeAddon, nativeKernelsStatus, setComputeThreads, type NativeLoad } from './kernels/native';
 export * from './data';
 export * from './training';
 export * from './bench/train';

@@ -1,4 +1,7 @@
-import { computeThreads, logprobsOfTargets, nativeKernelsStatus, selectBackend, setComputeThreads, tf } from '@aya-fw/core';
+import { computeThreads, loadNativeAddon, logprobsOfTargets, nativeKernelsStatus, selectBackend, setComputeThreads, tf } from '@aya-fw/core';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { describeWasmKernelPack, on } from './wasm-kernel-cases';
 
@@ -19,6 +22,13 @@ describe('native kernels', () => {
   // Where a compiler is present the install must have built them: a broken build fails here.
   (hasCompiler() ? it : it.skip)('are built at install and in use on the wasm backend', () => {
     expect(nativeKernelsStatus()).toMatch(/^native kernels, \d+ threads$/);
+  });
+
+  it('say how to build them when missing, and refuse a file that is not an addon', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aya-native-'));
+    expect(loadNativeAddon(join(dir, 'none.node'))).toEqual({ reason: expect.stringMatching(/^not built \(.*none\.node is missing; build it with: node .*build-native\.mjs\)$/) });
+    writeFileSync(join(dir, 'bad.node'), 'not an ELF file');
+    expect(loadNativeAddon(join(dir, 'bad.node'))).toEqual({ reason: expect.stringMatching(/^failed to load .*bad\.node: /) });
   });
 
   it('give the same bits on one thread and on several', async () => {

@@ -21,44 +21,40 @@ export interface NativeKernels {
 
 /** Where the build script puts the addon. */
 export const NATIVE_ADDON_PATH = join(__dirname, '..', '..', 'native', 'build', 'aya_native.node');
+const BUILD_COMMAND = `node ${join(__dirname, '..', '..', 'scripts', 'build-native.mjs')}`;
 
-let loaded: NativeKernels | null | undefined;
-let why = '';
+/** The loaded addon, or why it is not in use. */
+export type NativeLoad = { readonly kernels: NativeKernels } | { readonly reason: string };
 
 /**
- * Loads the addon at `path`, or null with the reason in `nativeKernelsStatus()` when it is
- * missing, fails to load, was built for a CPU with instructions this one lacks, or
- * `AYA_FW_NO_NATIVE=1` turns it off.
+ * Loads the addon at `path`; the reason instead when it is missing, fails to load, was built
+ * for a CPU with instructions this one lacks, or `AYA_FW_NO_NATIVE=1` turns it off.
  */
-export function loadNativeAddon(path: string): NativeKernels | null {
-  if (process.env.AYA_FW_NO_NATIVE === '1') return unavailable('turned off by AYA_FW_NO_NATIVE=1');
-  if (!existsSync(path)) return unavailable(`not built (${path} is missing)`);
+export function loadNativeAddon(path: string): NativeLoad {
+  if (process.env.AYA_FW_NO_NATIVE === '1') return { reason: 'turned off by AYA_FW_NO_NATIVE=1' };
+  if (!existsSync(path)) return { reason: `not built (${path} is missing; build it with: ${BUILD_COMMAND})` };
   try {
-    const addon = require(path) as NativeKernels;
-    const missing = addon.missingCpuFeature();
-    if (missing) return unavailable(`built for a CPU with ${missing}, which this one lacks (rebuild: node scripts/build-native.mjs)`);
-    why = '';
-    return addon;
+    const kernels = require(path) as NativeKernels;
+    const missing = kernels.missingCpuFeature();
+    if (missing) return { reason: `built for a CPU with ${missing}, which this one lacks (rebuild it with: ${BUILD_COMMAND})` };
+    return { kernels };
   } catch (err) {
-    return unavailable(`failed to load: ${(err as Error).message.split('\n')[0]}`);
+    return { reason: `failed to load ${path}: ${(err as Error).message.split('\n')[0]}` };
   }
 }
 
-function unavailable(reason: string): null {
-  why = reason;
-  return null;
-}
+let loaded: NativeLoad | undefined;
 
 /** The native kernels, loaded once; null when unavailable. */
 export function nativeKernels(): NativeKernels | null {
-  if (loaded === undefined) loaded = loadNativeAddon(NATIVE_ADDON_PATH);
-  return loaded;
+  loaded ??= loadNativeAddon(NATIVE_ADDON_PATH);
+  return 'kernels' in loaded ? loaded.kernels : null;
 }
 
-/** `native (N threads)` or why the native kernels are not in use. */
+/** `native kernels, N threads` or why they are not in use. */
 export function nativeKernelsStatus(): string {
   const k = nativeKernels();
-  return k ? `native kernels, ${k.threads()} threads` : `no native kernels: ${why}`;
+  return k ? `native kernels, ${k.threads()} threads` : `no native kernels: ${(loaded as { reason: string }).reason}`;
 }
 
 /**
