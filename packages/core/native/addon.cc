@@ -5,6 +5,10 @@
 //   weightDecay, decayFactor): one fused Adam update (see adam.h); all arrays of equal length.
 // pickLogSoftmax(x, targets, out, lse, rows, v) / pickLogSoftmaxGrad(x, targets, lse, dy, dx,
 //   rows, v): log-softmax picked at target ids and its gradient (see log-softmax.h).
+// rmsNorm(x, w, y, rstd, rows, d, eps) / rmsNormGrad(x, w, rstd, dy, dx, dw, rows, d): RMSNorm
+//   over the last axis and its gradient (see rms-norm.h).
+// swiglu(gate, up, y) / swigluGrad(gate, up, dy, dgate, dup): silu(gate)·up and its gradient
+//   (see swiglu.h); all arrays of one length.
 // setThreads(n) / threads(): the size of the pool the products share.
 // missingCpuFeature(): "" when this CPU has every instruction set the build used (it is compiled
 // with -march=native), else the name of one it lacks; the loader checks it before any product.
@@ -18,6 +22,8 @@
 #include "adam.h"
 #include "gemm.h"
 #include "log-softmax.h"
+#include "rms-norm.h"
+#include "swiglu.h"
 #include "thread-pool.h"
 
 namespace {
@@ -54,6 +60,13 @@ bool typed(napi_env env, napi_value v, napi_typedarray_type want, T** data, size
 
 bool floats(napi_env env, napi_value v, float** data, size_t* length) { return typed(env, v, napi_float32_array, data, length); }
 
+// Float32Arrays at argv[0..count) into arrays/lengths; false when one is not a Float32Array.
+bool floatArgs(napi_env env, napi_value* argv, int count, float** arrays, size_t* lengths) {
+  for (int i = 0; i < count; ++i)
+    if (!floats(env, argv[i], &arrays[i], &lengths[i])) return false;
+  return true;
+}
+
 bool integer(napi_env env, napi_value v, int64_t* out) { return napi_get_value_int64(env, v, out) == napi_ok && *out >= 0; }
 
 napi_value Matmul(napi_env env, napi_callback_info info) {
@@ -87,8 +100,7 @@ napi_value Adam(napi_env env, napi_callback_info info) {
   if (argc != 14) return fail(env, "adam: expected 14 arguments");
   float* arrays[7];
   size_t lengths[7];
-  for (int i = 0; i < 7; ++i)
-    if (!floats(env, argv[i], &arrays[i], &lengths[i])) return fail(env, "adam: the first seven arguments must be Float32Arrays");
+  if (!floatArgs(env, argv, 7, arrays, lengths)) return fail(env, "adam: the first seven arguments must be Float32Arrays");
   for (int i = 1; i < 7; ++i)
     if (lengths[i] != lengths[0]) return fail(env, "adam: parameter, gradient and state lengths differ");
   double h[7];
@@ -144,6 +156,69 @@ napi_value PickLogSoftmaxGrad(napi_env env, napi_callback_info info) {
       !floats(env, argv[4], &dx, &lx) || static_cast<int64_t>(ll) < rows || static_cast<int64_t>(ly) < rows || static_cast<int64_t>(lx) < rows * v)
     return fail(env, "pickLogSoftmaxGrad: expected (Float32Array x, Int32Array targets, Float32Array lse, Float32Array dy, Float32Array dx, rows, vocab)");
   withPool([&](aya::ThreadPool& tp) { aya::pickLogSoftmaxGrad(rows, v, x, targets, lse, dy, dx, tp); });
+  return nullptr;
+}
+
+napi_value RmsNorm(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  float* a[4];
+  size_t l[4];
+  int64_t rows, d;
+  double eps;
+  if (argc != 7 || !floatArgs(env, argv, 4, a, l) || !integer(env, argv[4], &rows) || !integer(env, argv[5], &d) ||
+      napi_get_value_double(env, argv[6], &eps) != napi_ok || static_cast<int64_t>(l[0]) < rows * d || static_cast<int64_t>(l[1]) < d ||
+      static_cast<int64_t>(l[2]) < rows * d || static_cast<int64_t>(l[3]) < rows)
+    return fail(env, "rmsNorm: expected (Float32Array x, w, y, rstd, rows, d, eps) with x and y of rows·d values");
+  aya::rmsNorm(rows, d, a[0], a[1], static_cast<float>(eps), a[2], a[3]);
+  return nullptr;
+}
+
+napi_value RmsNormGrad(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  float* a[6];
+  size_t l[6];
+  int64_t rows, d;
+  if (argc != 8 || !floatArgs(env, argv, 6, a, l) || !integer(env, argv[6], &rows) || !integer(env, argv[7], &d) ||
+      static_cast<int64_t>(l[0]) < rows * d || static_cast<int64_t>(l[1]) < d || static_cast<int64_t>(l[2]) < rows ||
+      static_cast<int64_t>(l[3]) < rows * d || static_cast<int64_t>(l[4]) < rows * d || static_cast<int64_t>(l[5]) < d)
+    return fail(env, "rmsNormGrad: expected (Float32Array x, w, rstd, dy, dx, dw, rows, d)");
+  aya::rmsNormGrad(rows, d, a[0], a[1], a[2], a[3], a[4], a[5]);
+  return nullptr;
+}
+
+// Float32Arrays of one length at argv[0..count); false otherwise.
+bool sameLengthFloats(napi_env env, napi_value* argv, size_t argc, int count, float** arrays, size_t* n) {
+  size_t lengths[8];
+  if (argc != static_cast<size_t>(count) || !floatArgs(env, argv, count, arrays, lengths)) return false;
+  for (int i = 1; i < count; ++i)
+    if (lengths[i] != lengths[0]) return false;
+  *n = lengths[0];
+  return true;
+}
+
+napi_value Swiglu(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  float* a[3];
+  size_t n;
+  if (!sameLengthFloats(env, argv, argc, 3, a, &n)) return fail(env, "swiglu: expected three Float32Arrays of one length (gate, up, y)");
+  aya::swiglu(static_cast<int64_t>(n), a[0], a[1], a[2]);
+  return nullptr;
+}
+
+napi_value SwigluGrad(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  float* a[5];
+  size_t n;
+  if (!sameLengthFloats(env, argv, argc, 5, a, &n)) return fail(env, "swigluGrad: expected five Float32Arrays of one length (gate, up, dy, dgate, dup)");
+  aya::swigluGrad(static_cast<int64_t>(n), a[0], a[1], a[2], a[3], a[4]);
   return nullptr;
 }
 
@@ -207,6 +282,10 @@ napi_value Init(napi_env env, napi_value exports) {
       {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"pickLogSoftmax", nullptr, PickLogSoftmax, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"pickLogSoftmaxGrad", nullptr, PickLogSoftmaxGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"rmsNorm", nullptr, RmsNorm, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"rmsNormGrad", nullptr, RmsNormGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"swiglu", nullptr, Swiglu, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"swigluGrad", nullptr, SwigluGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"threads", nullptr, Threads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"missingCpuFeature", nullptr, MissingCpuFeature, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -44,6 +44,8 @@ export * from './merge';
 export * from './kernels/merge-kernels';
 export * from './kernels/adam';
 export * from './kernels/pick-log-softmax';
+export * from './kernels/rms-norm';
+export * from './kernels/swiglu';
 export * from './backend/wasm-kernels';
 export { computeThreads, loadNativeAddon, nativeKernelsStatus, setComputeThreads, type NativeLoad } from './kernels/native';
 export * from './data';

@@ -1,4 +1,4 @@
-import { adamUpdate, logprobsOfTargets, selectBackend, tf } from '@aya-fw/core';
+import { adamUpdate, gatedProduct, logprobsOfTargets, rmsNorm, selectBackend, tf } from '@aya-fw/core';
 
 /** Runs `f` on a backend and returns its values as plain arrays. */
 export async function on(backend: 'wasm' | 'cpu', f: () => tf.Tensor | tf.Tensor[]): Promise<number[][]> {
@@ -96,6 +96,31 @@ export function describeWasmKernelPack(label: string): void {
       const before = tf.memory().numTensors;
       expect(() => tf.tidy(() => tf.gather(tf.zeros([4, 2]), tf.tensor1d([0, 4], 'int32')))).toThrow('GatherV2: the index value 4 is not in [0, 3]');
       expect(tf.memory().numTensors).toBe(before);
+    });
+
+    it.each([false, true])('RMSNorm and its gradients in x and the weight (Gemma\'s 1 + w: %s)', async (plusOne) => {
+      const x = data([2, 5, 24], 11);
+      const w = data([24], 12);
+      const run = () => {
+        const X = tf.tensor(x.values, x.shape);
+        const W = tf.tensor(w.values, w.shape);
+        const up = tf.tensor(data([2, 5, 24], 13).values, [2, 5, 24]);
+        const f = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(rmsNorm(a, b, 1e-6, plusOne as boolean), up));
+        return [rmsNorm(X, W, 1e-6, plusOne as boolean), ...tf.grads(f)([X, W])];
+      };
+      expect(relDiff(await on('wasm', run), await on('cpu', run))).toBeLessThan(1e-5);
+    });
+
+    it('SwiGLU\'s silu(gate)·up and its gradients', async () => {
+      const shape = [3, 7, 20];
+      const run = () => {
+        const G = tf.mul(tf.tensor(data(shape, 14).values, shape), 6);
+        const U = tf.tensor(data(shape, 15).values, shape);
+        const w = tf.tensor(data(shape, 16).values, shape);
+        const f = (g: tf.Tensor, u: tf.Tensor) => tf.sum(tf.mul(gatedProduct('silu', g, u), w));
+        return [gatedProduct('silu', G, U), ...tf.grads(f)([G, U])];
+      };
+      expect(relDiff(await on('wasm', run), await on('cpu', run))).toBeLessThan(1e-5);
     });
 
     it('log-likelihoods of targets (fused log-softmax and pick) and their gradient, masked', async () => {

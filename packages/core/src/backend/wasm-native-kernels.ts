@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { FUSED_ADAM_KERNEL } from '../kernels/adam';
 import type { NativeKernels } from '../kernels/native';
 import { PICK_LOG_SOFTMAX_GRAD_KERNEL, PICK_LOG_SOFTMAX_KERNEL } from '../kernels/pick-log-softmax';
+import { RMS_NORM_GRAD_KERNEL, RMS_NORM_KERNEL } from '../kernels/rms-norm';
+import { SWIGLU_GRAD_KERNEL, SWIGLU_KERNEL } from '../kernels/swiglu';
 import { batchOf, type KernelFunc, type WasmBackend } from './wasm-heap';
 
 /**
@@ -29,7 +31,8 @@ export function nativeProduct(native: NativeKernels, backend: WasmBackend, a: tf
 
 /**
  * The fused kernels that exist only with the native addon, on the wasm heap in place:
- * {@link FUSED_ADAM_KERNEL} and {@link PICK_LOG_SOFTMAX_KERNEL} with its gradient.
+ * {@link FUSED_ADAM_KERNEL}, and {@link PICK_LOG_SOFTMAX_KERNEL}, {@link RMS_NORM_KERNEL} and
+ * {@link SWIGLU_KERNEL} with their gradients.
  */
 export function registerFusedNativeKernels(native: NativeKernels): void {
   if (!tf.getKernel(FUSED_ADAM_KERNEL, 'wasm')) {
@@ -77,6 +80,60 @@ export function registerFusedNativeKernels(native: NativeKernels): void {
         const heap = (t: tf.TensorInfo) => wasm.typedArrayFromHeap(t) as Float32Array;
         native.pickLogSoftmaxGrad(heap(x), wasm.typedArrayFromHeap(targets) as Int32Array, heap(lse), heap(dy), heap(dx), rows, vocab);
         return dx;
+      }) as unknown as tf.KernelFunc,
+    });
+  }
+  if (!tf.getKernel(RMS_NORM_KERNEL, 'wasm')) {
+    tf.registerKernel({
+      kernelName: RMS_NORM_KERNEL,
+      backendName: 'wasm',
+      kernelFunc: (({ inputs, backend, attrs }: Parameters<KernelFunc>[0]) => {
+        const wasm = backend as WasmBackend;
+        const { x, weight } = inputs;
+        const d = x.shape[x.shape.length - 1];
+        const rows = d ? x.shape.reduce((p, n) => p * n, 1) / d : 0;
+        if (weight.shape.length !== 1 || weight.shape[0] !== d) throw new Error(`RMSNorm: weight of shape ${JSON.stringify(weight.shape)} does not match the last axis of ${JSON.stringify(x.shape)}`);
+        const outs = [wasm.makeOutput(x.shape, 'float32'), wasm.makeOutput([rows], 'float32')];
+        const heap = (t: tf.TensorInfo) => wasm.typedArrayFromHeap(t) as Float32Array;
+        native.rmsNorm(heap(x), heap(weight), heap(outs[0]), heap(outs[1]), rows, d, (attrs as { eps: number }).eps);
+        return outs;
+      }) as unknown as tf.KernelFunc,
+    });
+    tf.registerKernel({
+      kernelName: RMS_NORM_GRAD_KERNEL,
+      backendName: 'wasm',
+      kernelFunc: (({ inputs, backend }: Parameters<KernelFunc>[0]) => {
+        const wasm = backend as WasmBackend;
+        const { x, weight, rstd, dy } = inputs;
+        const d = x.shape[x.shape.length - 1];
+        const rows = d ? x.shape.reduce((p, n) => p * n, 1) / d : 0;
+        const outs = [wasm.makeOutput(x.shape, 'float32'), wasm.makeOutput([d], 'float32')];
+        const heap = (t: tf.TensorInfo) => wasm.typedArrayFromHeap(t) as Float32Array;
+        native.rmsNormGrad(heap(x), heap(weight), heap(rstd), heap(dy), heap(outs[0]), heap(outs[1]), rows, d);
+        return outs;
+      }) as unknown as tf.KernelFunc,
+    });
+  }
+  if (!tf.getKernel(SWIGLU_KERNEL, 'wasm')) {
+    const heap = (wasm: WasmBackend, t: tf.TensorInfo) => wasm.typedArrayFromHeap(t) as Float32Array;
+    tf.registerKernel({
+      kernelName: SWIGLU_KERNEL,
+      backendName: 'wasm',
+      kernelFunc: (({ inputs, backend }: Parameters<KernelFunc>[0]) => {
+        const wasm = backend as WasmBackend;
+        const y = wasm.makeOutput(inputs.gate.shape, 'float32');
+        native.swiglu(heap(wasm, inputs.gate), heap(wasm, inputs.up), heap(wasm, y));
+        return y;
+      }) as unknown as tf.KernelFunc,
+    });
+    tf.registerKernel({
+      kernelName: SWIGLU_GRAD_KERNEL,
+      backendName: 'wasm',
+      kernelFunc: (({ inputs, backend }: Parameters<KernelFunc>[0]) => {
+        const wasm = backend as WasmBackend;
+        const outs = [wasm.makeOutput(inputs.gate.shape, 'float32'), wasm.makeOutput(inputs.up.shape, 'float32')];
+        native.swigluGrad(heap(wasm, inputs.gate), heap(wasm, inputs.up), heap(wasm, inputs.dy), heap(wasm, outs[0]), heap(wasm, outs[1]));
+        return outs;
       }) as unknown as tf.KernelFunc,
     });
   }

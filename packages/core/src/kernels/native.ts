@@ -14,6 +14,14 @@ export interface NativeKernels {
   pickLogSoftmax(x: Float32Array, targets: Int32Array, out: Float32Array, lse: Float32Array, rows: number, vocab: number): void;
   /** dx = dy·(onehot(targets) − softmax(x)). */
   pickLogSoftmaxGrad(x: Float32Array, targets: Int32Array, lse: Float32Array, dy: Float32Array, dx: Float32Array, rows: number, vocab: number): void;
+  /** RMSNorm over the last axis of x [rows, d] with weight w [d]; each row's 1/√(mean(x²) + ε) into rstd (`native/rms-norm.h`). */
+  rmsNorm(x: Float32Array, w: Float32Array, y: Float32Array, rstd: Float32Array, rows: number, d: number, eps: number): void;
+  /** Gradients of {@link rmsNorm} in x and w. */
+  rmsNormGrad(x: Float32Array, w: Float32Array, rstd: Float32Array, dy: Float32Array, dx: Float32Array, dw: Float32Array, rows: number, d: number): void;
+  /** y = silu(gate)·up (`native/swiglu.h`); all arrays of one length. */
+  swiglu(gate: Float32Array, up: Float32Array, y: Float32Array): void;
+  /** Gradients of {@link swiglu} in gate and up. */
+  swigluGrad(gate: Float32Array, up: Float32Array, dy: Float32Array, dgate: Float32Array, dup: Float32Array): void;
   setThreads(n: number): void;
   threads(): number;
   missingCpuFeature(): string;

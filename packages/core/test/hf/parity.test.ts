@@ -1,9 +1,20 @@
-import { generate, loadPretrained, tf, tokenLogprobs, type PretrainedModel } from '@aya-fw/core';
+import { generate, loadPretrained, selectBackend, tf, tokenLogprobs, type PretrainedModel } from '@aya-fw/core';
 import { createTestEngine, liveTensors } from '@aya-fw/core/testing';
 import { expected, modelDir, rows } from './fixtures';
 
-/** Parity with transformers 5.17 on the reference fixtures (float32, eager attention). */
-describe.each(['llama', 'qwen2', 'gpt2'])('%s matches transformers', (name) => {
+/**
+ * Parity with transformers 5.17 on the reference fixtures (float32, eager attention), on the cpu
+ * backend and on wasm with aya-fw's kernels (native where built: GEMM, RMSNorm, SwiGLU, the
+ * fused log-likelihood).
+ */
+describe.each([
+  ['llama', 'cpu'],
+  ['qwen2', 'cpu'],
+  ['gpt2', 'cpu'],
+  ['llama', 'wasm'],
+  ['qwen2', 'wasm'],
+  ['gpt2', 'wasm'],
+] as const)('%s matches transformers on %s', (name, backend) => {
   let model: PretrainedModel;
   const ref = expected(name);
   const ids = rows(ref.input_ids);
@@ -11,10 +22,14 @@ describe.each(['llama', 'qwen2', 'gpt2'])('%s matches transformers', (name) => {
   const [b, s] = ref.input_ids.shape;
 
   beforeAll(async () => {
-    await createTestEngine();
+    if (backend === 'wasm') await selectBackend('wasm');
+    await createTestEngine({ backend });
     model = loadPretrained(modelDir(name));
   });
-  afterAll(() => model.dispose());
+  afterAll(async () => {
+    model.dispose();
+    await tf.setBackend('cpu');
+  });
 
   it('logits within 1e-4 where the mask is 1', () => {
     const logits = tf.tidy(() => model.forward({ inputIds: tf.tensor2d(ids, [b, s], 'int32'), attentionMask: tf.tensor2d(mask, [b, s], 'int32') }).logits);

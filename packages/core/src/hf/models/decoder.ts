@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { attend, attentionBias, mergeHeads, splitHeads } from './attention';
 import type { ModelConfig } from './config';
-import { activation, layerNorm, rmsNorm } from './layers';
+import { gatedProduct, layerNorm, rmsNorm } from './layers';
 import type { Architecture, ForwardInputs, PretrainedModel } from './model';
 import { applyRope, inverseFrequencies, ropeTables, type RopeLayout } from './rope';
 
@@ -91,7 +91,6 @@ export function ropeDecoder(traits: DecoderTraits): Architecture {
       const { cos, sin } = ropeTables(tf.tensor1d(invFreq), positions as tf.Tensor2D, traits.ropeLayout);
       const fullBias = attentionBias(b, s, past, inputs.attentionMask, null);
       const slidingBias = c.layerTypes.includes('sliding_attention') ? attentionBias(b, s, past, inputs.attentionMask, c.slidingWindow) : fullBias;
-      const act = activation(c.hiddenAct);
 
       for (let i = 0; i < c.numLayers; i++) {
         const p = `model.layers.${i}`;
@@ -111,7 +110,7 @@ export function ropeDecoder(traits: DecoderTraits): Architecture {
         let attn: tf.Tensor = model.linear(`${p}.self_attn.o_proj`, mergeHeads(attend(qh, kh, vh, bias, c.attentionScale, c.attnLogitSoftcap)));
 
         const mlp = (y: tf.Tensor) =>
-          model.linear(`${p}.mlp.down_proj`, tf.mul(act(model.linear(`${p}.mlp.gate_proj`, y)), model.linear(`${p}.mlp.up_proj`, y)));
+          model.linear(`${p}.mlp.down_proj`, gatedProduct(c.hiddenAct, model.linear(`${p}.mlp.gate_proj`, y), model.linear(`${p}.mlp.up_proj`, y)));
 
         if (traits.parallelBlock) {
           h = tf.add(tf.add(h, attn), mlp(x));

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { AyaError } from '../../errors';
+import { fusedRmsNorm } from '../../kernels/rms-norm';
+import { fusedSwiglu } from '../../kernels/swiglu';
 
 /** y = x·Wᵀ + b for a weight in the PyTorch `nn.Linear` layout [out, in]; x is [..., in]. */
 export function linear(x: tf.Tensor, weight: tf.Tensor, bias?: tf.Tensor): tf.Tensor {
@@ -19,10 +21,16 @@ export function conv1d(x: tf.Tensor, weight: tf.Tensor, bias?: tf.Tensor): tf.Te
   return tf.reshape(y, [...lead, weight.shape[1]!]);
 }
 
-/** RMSNorm over the last axis: x / √(mean(x²) + ε) · w, or · (1 + w) for Gemma. */
+/** RMSNorm over the last axis: x / √(mean(x²) + ε) · w, or · (1 + w) for Gemma; fused where the backend has the kernels. */
 export function rmsNorm(x: tf.Tensor, weight: tf.Tensor, eps: number, plusOne = false): tf.Tensor {
-  const normed = tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), eps)));
-  return tf.mul(normed, plusOne ? tf.add(weight, 1) : weight);
+  const w = plusOne ? tf.add(weight, 1) : weight;
+  return fusedRmsNorm(x, w, eps) ?? tf.mul(tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), eps))), w);
+}
+
+/** The gated feed-forward's product act(gate)·up; silu's (SwiGLU) fused where the backend has the kernels. */
+export function gatedProduct(hiddenAct: string, gate: tf.Tensor, up: tf.Tensor): tf.Tensor {
+  const silu = hiddenAct === 'silu' || hiddenAct === 'swish';
+  return (silu && fusedSwiglu(gate, up)) || tf.mul(activation(hiddenAct)(gate), up);
 }
 
 /** LayerNorm over the last axis (biased variance), with an optional bias. */
