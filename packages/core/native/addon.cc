@@ -9,11 +9,14 @@
 //   over the last axis and its gradient (see rms-norm.h).
 // swiglu(gate, up, y) / swigluGrad(gate, up, dy, dgate, dup): silu(gate)·up and its gradient
 //   (see swiglu.h); all arrays of one length.
+// scaledBiasedSoftmax(scores, bias, y, batch, heads, rows, cols, biasBatch, scale) /
+//   scaledSoftmaxGrad(y, dy, ds, rows, cols, scale): attention's softmax and its gradient (softmax.h).
 // setThreads(n) / threads(): the size of the pool the products share.
 // missingCpuFeature(): "" when this CPU has every instruction set the build used (it is compiled
 // with -march=native), else the name of one it lacks; the loader checks it before any product.
 #include <node_api.h>
 
+#include <algorithm>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -23,6 +26,7 @@
 #include "gemm.h"
 #include "log-softmax.h"
 #include "rms-norm.h"
+#include "softmax.h"
 #include "swiglu.h"
 #include "thread-pool.h"
 
@@ -222,6 +226,41 @@ napi_value SwigluGrad(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+napi_value ScaledBiasedSoftmax(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  float* a[3];
+  size_t l[3];
+  int64_t dims[5];
+  double scale;
+  bool ok = argc == 9 && floatArgs(env, argv, 3, a, l) && napi_get_value_double(env, argv[8], &scale) == napi_ok;
+  for (int i = 0; ok && i < 5; ++i) ok = integer(env, argv[3 + i], &dims[i]);
+  if (ok) {
+    const int64_t n = dims[0] * dims[1] * dims[2] * dims[3];
+    ok = (dims[4] == 1 || dims[4] == dims[0]) && static_cast<int64_t>(l[0]) >= n && static_cast<int64_t>(l[2]) >= n &&
+         static_cast<int64_t>(l[1]) >= dims[4] * dims[2] * dims[3];
+  }
+  if (!ok) return fail(env, "scaledBiasedSoftmax: expected (Float32Array scores, bias, y, batch, heads, rows, cols, biasBatch of 1 or batch, scale)");
+  withPool([&](aya::ThreadPool& tp) { aya::scaledBiasedSoftmax(dims[0], dims[1], dims[2], dims[3], a[0], a[1], dims[4], static_cast<float>(scale), a[2], tp); });
+  return nullptr;
+}
+
+napi_value ScaledSoftmaxGrad(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  float* a[3];
+  size_t l[3];
+  int64_t rows, cols;
+  double scale;
+  if (argc != 6 || !floatArgs(env, argv, 3, a, l) || !integer(env, argv[3], &rows) || !integer(env, argv[4], &cols) ||
+      napi_get_value_double(env, argv[5], &scale) != napi_ok || static_cast<int64_t>(std::min({l[0], l[1], l[2]})) < rows * cols)
+    return fail(env, "scaledSoftmaxGrad: expected (Float32Array y, dy, ds, rows, cols, scale)");
+  withPool([&](aya::ThreadPool& tp) { aya::scaledSoftmaxGrad(rows, cols, a[0], a[1], static_cast<float>(scale), a[2], tp); });
+  return nullptr;
+}
+
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -286,6 +325,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"rmsNormGrad", nullptr, RmsNormGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"swiglu", nullptr, Swiglu, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"swigluGrad", nullptr, SwigluGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"scaledBiasedSoftmax", nullptr, ScaledBiasedSoftmax, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"scaledSoftmaxGrad", nullptr, ScaledSoftmaxGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"threads", nullptr, Threads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"missingCpuFeature", nullptr, MissingCpuFeature, nullptr, nullptr, nullptr, napi_default, nullptr},

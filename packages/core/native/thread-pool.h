@@ -3,8 +3,10 @@
 // starts at once and does all the tasks itself if the workers wake late (waking a sleeping
 // thread costs up to hundreds of microseconds on a virtual machine, as long as a small product).
 #pragma once
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -91,5 +93,13 @@ class ThreadPool {
   unsigned generation_ = 0;
   bool stopping_ = false;
 };
+
+// f(begin, end) over `rows` rows of `cols` values, cut into a few contiguous ranges per thread
+// when there is enough work (32K values), else in one call on the calling thread.
+template <typename F>
+void parallelRows(ThreadPool& pool, int64_t rows, int64_t cols, F f) {
+  const int tasks = rows * cols < (1 << 15) ? 1 : static_cast<int>(std::min<int64_t>(4 * pool.size(), rows));
+  pool.run(tasks, [&](int task) { f(rows * task / tasks, rows * (task + 1) / tasks); });
+}
 
 }  // namespace aya

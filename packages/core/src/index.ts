@@ -43,6 +43,7 @@ export * from './hf';
 export * from './merge';
 export * from './kernels/merge-kernels';
 export * from './kernels/adam';
+export * from './kernels/attention-softmax';
 export * from './kernels/pick-log-softmax';
 export * from './kernels/rms-norm';
 export * from './kernels/swiglu';

@@ -1,4 +1,4 @@
-import { adamUpdate, gatedProduct, logprobsOfTargets, rmsNorm, selectBackend, tf } from '@aya-fw/core';
+import { adamUpdate, attend, attentionBias, gatedProduct, logprobsOfTargets, rmsNorm, selectBackend, tf } from '@aya-fw/core';
 
 /** Runs `f` on a backend and returns its values as plain arrays. */
 export async function on(backend: 'wasm' | 'cpu', f: () => tf.Tensor | tf.Tensor[]): Promise<number[][]> {
@@ -107,6 +107,25 @@ export function describeWasmKernelPack(label: string): void {
         const up = tf.tensor(data([2, 5, 24], 13).values, [2, 5, 24]);
         const f = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(rmsNorm(a, b, 1e-6, plusOne as boolean), up));
         return [rmsNorm(X, W, 1e-6, plusOne as boolean), ...tf.grads(f)([X, W])];
+      };
+      expect(relDiff(await on('wasm', run), await on('cpu', run))).toBeLessThan(1e-5);
+    });
+
+    it.each([
+      ['causal, shared over the batch', false, null],
+      ['with a padding mask per row', true, null],
+      ['with soft-capping (not fused)', true, 30],
+    ])('attention %s, with gradients in q, k and v (grouped heads)', async (_name, masked, cap) => {
+      const [b, h, kvh, s, d] = [2, 4, 2, 5, 8];
+      const run = () => {
+        const Q = tf.tensor(data([b, h, s, d], 17).values, [b, h, s, d]);
+        const K = tf.tensor(data([b, kvh, s, d], 18).values, [b, kvh, s, d]);
+        const V = tf.tensor(data([b, kvh, s, d], 19).values, [b, kvh, s, d]);
+        const mask = masked ? tf.tensor2d([[0, 1, 1, 1, 1], [1, 1, 1, 1, 1]], [b, s], 'int32') : undefined;
+        const bias = attentionBias(b, s, 0, mask, null);
+        const w = tf.tensor(data([b, h, s, d], 20).values, [b, h, s, d]);
+        const f = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor) => tf.sum(tf.mul(attend(q as tf.Tensor4D, k as tf.Tensor4D, v as tf.Tensor4D, bias, 0.35, cap as number | null), w));
+        return [attend(Q as tf.Tensor4D, K as tf.Tensor4D, V as tf.Tensor4D, bias, 0.35, cap as number | null), ...tf.grads(f)([Q, K, V])];
       };
       expect(relDiff(await on('wasm', run), await on('cpu', run))).toBeLessThan(1e-5);
     });

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { FUSED_ADAM_KERNEL } from '../kernels/adam';
+import { ATTENTION_SOFTMAX_GRAD_KERNEL, ATTENTION_SOFTMAX_KERNEL } from '../kernels/attention-softmax';
 import type { NativeKernels } from '../kernels/native';
 import { PICK_LOG_SOFTMAX_GRAD_KERNEL, PICK_LOG_SOFTMAX_KERNEL } from '../kernels/pick-log-softmax';
 import { RMS_NORM_GRAD_KERNEL, RMS_NORM_KERNEL } from '../kernels/rms-norm';
@@ -31,8 +32,8 @@ export function nativeProduct(native: NativeKernels, backend: WasmBackend, a: tf
 
 /**
  * The fused kernels that exist only with the native addon, on the wasm heap in place:
- * {@link FUSED_ADAM_KERNEL}, and {@link PICK_LOG_SOFTMAX_KERNEL}, {@link RMS_NORM_KERNEL} and
- * {@link SWIGLU_KERNEL} with their gradients.
+ * {@link FUSED_ADAM_KERNEL}, and {@link PICK_LOG_SOFTMAX_KERNEL}, {@link RMS_NORM_KERNEL},
+ * {@link SWIGLU_KERNEL} and {@link ATTENTION_SOFTMAX_KERNEL} with their gradients.
  */
 export function registerFusedNativeKernels(native: NativeKernels): void {
   if (!tf.getKernel(FUSED_ADAM_KERNEL, 'wasm')) {
@@ -134,6 +135,33 @@ export function registerFusedNativeKernels(native: NativeKernels): void {
         const outs = [wasm.makeOutput(inputs.gate.shape, 'float32'), wasm.makeOutput(inputs.up.shape, 'float32')];
         native.swigluGrad(heap(wasm, inputs.gate), heap(wasm, inputs.up), heap(wasm, inputs.dy), heap(wasm, outs[0]), heap(wasm, outs[1]));
         return outs;
+      }) as unknown as tf.KernelFunc,
+    });
+  }
+  if (!tf.getKernel(ATTENTION_SOFTMAX_KERNEL, 'wasm')) {
+    const heap = (wasm: WasmBackend, t: tf.TensorInfo) => wasm.typedArrayFromHeap(t) as Float32Array;
+    tf.registerKernel({
+      kernelName: ATTENTION_SOFTMAX_KERNEL,
+      backendName: 'wasm',
+      kernelFunc: (({ inputs, backend, attrs }: Parameters<KernelFunc>[0]) => {
+        const wasm = backend as WasmBackend;
+        const { scores, bias } = inputs;
+        const [b, h, s, t] = scores.shape;
+        const y = wasm.makeOutput(scores.shape, 'float32');
+        native.scaledBiasedSoftmax(heap(wasm, scores), heap(wasm, bias), heap(wasm, y), b, h, s, t, bias.shape[0], (attrs as { scale: number }).scale);
+        return y;
+      }) as unknown as tf.KernelFunc,
+    });
+    tf.registerKernel({
+      kernelName: ATTENTION_SOFTMAX_GRAD_KERNEL,
+      backendName: 'wasm',
+      kernelFunc: (({ inputs, backend, attrs }: Parameters<KernelFunc>[0]) => {
+        const wasm = backend as WasmBackend;
+        const { y, dy } = inputs;
+        const cols = y.shape[y.shape.length - 1];
+        const ds = wasm.makeOutput(y.shape, 'float32');
+        native.scaledSoftmaxGrad(heap(wasm, y), heap(wasm, dy), heap(wasm, ds), cols ? y.shape.reduce((p, n) => p * n, 1) / cols : 0, cols, (attrs as { scale: number }).scale);
+        return ds;
       }) as unknown as tf.KernelFunc,
     });
   }

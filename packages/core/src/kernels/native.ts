@@ -22,6 +22,10 @@ export interface NativeKernels {
   swiglu(gate: Float32Array, up: Float32Array, y: Float32Array): void;
   /** Gradients of {@link swiglu} in gate and up. */
   swigluGrad(gate: Float32Array, up: Float32Array, dy: Float32Array, dgate: Float32Array, dup: Float32Array): void;
+  /** y = softmax(scale·scores + bias) over the last axis, scores [batch, heads, rows, cols], bias [biasBatch, rows, cols] (`native/softmax.h`). */
+  scaledBiasedSoftmax(scores: Float32Array, bias: Float32Array, y: Float32Array, batch: number, heads: number, rows: number, cols: number, biasBatch: number, scale: number): void;
+  /** ds = scale·y·(dy − Σ dy·y), row by row. */
+  scaledSoftmaxGrad(y: Float32Array, dy: Float32Array, ds: Float32Array, rows: number, cols: number, scale: number): void;
   setThreads(n: number): void;
   threads(): number;
   missingCpuFeature(): string;

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { fusedAttentionSoftmax } from '../../kernels/attention-softmax';
 import { softcap } from './layers';
 
 /** Keys and values of every layer for the positions seen so far, for incremental decoding. */
@@ -67,10 +68,11 @@ export function attentionBias(
 export function repeatKv(x: tf.Tensor4D, groups: number): tf.Tensor4D {
   if (groups === 1) return x;
   const [b, kvh, t, d] = x.shape;
-  return tf.reshape(tf.tile(tf.reshape(x, [b, kvh, 1, t, d]), [1, 1, groups, 1, 1]), [b, kvh * groups, t, d]);
+  // Rank 4 throughout: tfjs has no gradient for tiling a rank-5 tensor.
+  return tf.reshape(tf.tile(tf.reshape(x, [b, kvh, 1, t * d]), [1, 1, groups, 1]), [b, kvh * groups, t, d]);
 }
 
-/** Eager scaled dot-product attention with optional logit soft-capping, as transformers' eager path. */
+/** Eager scaled dot-product attention with optional logit soft-capping, as transformers' eager path (softmax fused where the backend has the kernels). */
 export function attend(
   q: tf.Tensor4D,
   k: tf.Tensor4D,
@@ -80,9 +82,11 @@ export function attend(
   logitSoftcap: number | null,
 ): tf.Tensor4D {
   const groups = q.shape[1] / k.shape[1];
-  let scores: tf.Tensor = tf.mul(tf.matMul(q, repeatKv(k, groups), false, true), scale);
-  if (logitSoftcap !== null) scores = softcap(scores, logitSoftcap);
-  const probs = tf.softmax(tf.add(scores, bias));
+  const raw = tf.matMul(q, repeatKv(k, groups), false, true);
+  const probs =
+    logitSoftcap === null
+      ? (fusedAttentionSoftmax(raw, bias, scale) ?? tf.softmax(tf.add(tf.mul(raw, scale), bias)))
+      : tf.softmax(tf.add(softcap(tf.mul(raw, scale), logitSoftcap), bias));
   return tf.matMul(probs, repeatKv(v, groups)) as tf.Tensor4D;
 }
 
