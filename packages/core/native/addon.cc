@@ -21,6 +21,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "adam.h"
 #include "gemm.h"
@@ -44,229 +45,192 @@ auto withPool(F f) {
   return f(*pool);
 }
 
-napi_value fail(napi_env env, const std::string& message) {
-  napi_throw_error(env, nullptr, message.c_str());
-  return nullptr;
-}
+// A call's arguments by position. Each accessor checks its argument (type, range, an array's
+// minimum length) and records the first failure; the binding then throws its usage line.
+class Args {
+ public:
+  Args(napi_env env, napi_callback_info info, size_t count, const char* usage) : env_(env), usage_(usage), argv_(count) {
+    size_t argc = count;
+    napi_get_cb_info(env, info, &argc, argv_.data(), nullptr, nullptr);
+    ok_ = argc == count;
+  }
 
-template <typename T>
-bool typed(napi_env env, napi_value v, napi_typedarray_type want, T** data, size_t* length) {
-  bool is = false;
-  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return false;
-  napi_typedarray_type type;
-  napi_value buffer;
-  size_t offset;
-  void* p;
-  if (napi_get_typedarray_info(env, v, &type, length, &p, &buffer, &offset) != napi_ok || type != want) return false;
-  *data = static_cast<T*>(p);
-  return true;
-}
+  // A non-negative integer.
+  int64_t count(size_t i) {
+    int64_t v = 0;
+    if (ok_ && !(napi_get_value_int64(env_, argv_[i], &v) == napi_ok && v >= 0)) ok_ = false;
+    return v;
+  }
+  double number(size_t i) {
+    double v = 0;
+    if (ok_ && napi_get_value_double(env_, argv_[i], &v) != napi_ok) ok_ = false;
+    return v;
+  }
+  bool flag(size_t i) {
+    bool v = false;
+    if (ok_ && napi_get_value_bool(env_, argv_[i], &v) != napi_ok) ok_ = false;
+    return v;
+  }
+  // A Float32Array (Int32Array) of at least minLength values.
+  float* f32(size_t i, int64_t minLength) { return static_cast<float*>(array(i, napi_float32_array, minLength)); }
+  int32_t* i32(size_t i, int64_t minLength) { return static_cast<int32_t*>(array(i, napi_int32_array, minLength)); }
+  // The length of the Float32Array at i.
+  int64_t length(size_t i) {
+    size_t n = 0;
+    info(i, napi_float32_array, &n);
+    return static_cast<int64_t>(n);
+  }
 
-bool floats(napi_env env, napi_value v, float** data, size_t* length) { return typed(env, v, napi_float32_array, data, length); }
+  bool ok() const { return ok_; }
+  napi_value fail() const {
+    napi_throw_error(env_, nullptr, usage_);
+    return nullptr;
+  }
 
-// Float32Arrays at argv[0..count) into arrays/lengths; false when one is not a Float32Array.
-bool floatArgs(napi_env env, napi_value* argv, int count, float** arrays, size_t* lengths) {
-  for (int i = 0; i < count; ++i)
-    if (!floats(env, argv[i], &arrays[i], &lengths[i])) return false;
-  return true;
-}
+ private:
+  void* array(size_t i, napi_typedarray_type want, int64_t minLength) {
+    size_t n = 0;
+    void* data = info(i, want, &n);
+    if (ok_ && static_cast<int64_t>(n) < minLength) ok_ = false;
+    return data;
+  }
+  void* info(size_t i, napi_typedarray_type want, size_t* length) {
+    bool is = false;
+    napi_typedarray_type type;
+    napi_value buffer;
+    size_t offset;
+    void* data = nullptr;
+    if (ok_ && !(napi_is_typedarray(env_, argv_[i], &is) == napi_ok && is &&
+                 napi_get_typedarray_info(env_, argv_[i], &type, length, &data, &buffer, &offset) == napi_ok && type == want))
+      ok_ = false;
+    return data;
+  }
 
-bool integer(napi_env env, napi_value v, int64_t* out) { return napi_get_value_int64(env, v, out) == napi_ok && *out >= 0; }
+  napi_env env_;
+  const char* usage_;
+  std::vector<napi_value> argv_;
+  bool ok_;
+};
 
 napi_value Matmul(napi_env env, napi_callback_info info) {
-  size_t argc = 11;
-  napi_value argv[11];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 11) return fail(env, "matmul: expected 11 arguments");
-  float *a, *b, *c;
-  size_t la, lb, lc;
-  if (!floats(env, argv[0], &a, &la) || !floats(env, argv[1], &b, &lb) || !floats(env, argv[2], &c, &lc))
-    return fail(env, "matmul: a, b and out must be Float32Arrays");
-  int64_t dims[6];
-  for (int i = 0; i < 6; ++i)
-    if (!integer(env, argv[3 + i], &dims[i])) return fail(env, "matmul: sizes must be non-negative integers");
-  bool transA, transB;
-  if (napi_get_value_bool(env, argv[9], &transA) != napi_ok || napi_get_value_bool(env, argv[10], &transB) != napi_ok)
-    return fail(env, "matmul: transA and transB must be booleans");
-  aya::GemmProblem p{a, b, c, dims[0], dims[1], dims[2], dims[3], dims[4], dims[5], transA, transB};
-  const auto last = [&](int64_t stride, int64_t size) { return p.batch == 0 ? 0 : (p.batch - 1) * stride + size; };
-  if (static_cast<int64_t>(la) < last(p.strideA, p.m * p.k) || static_cast<int64_t>(lb) < last(p.strideB, p.k * p.n) ||
-      static_cast<int64_t>(lc) < p.batch * p.m * p.n)
-    return fail(env, "matmul: an operand is shorter than its shape");
+  Args a(env, info, 11, "matmul: expected (Float32Array a, b, out, batch, m, k, n, strideA, strideB, transA, transB), arrays as long as their shapes");
+  const int64_t batch = a.count(3), m = a.count(4), k = a.count(5), n = a.count(6), strideA = a.count(7), strideB = a.count(8);
+  const auto span = [&](int64_t stride, int64_t size) { return batch == 0 ? 0 : (batch - 1) * stride + size; };
+  const aya::GemmProblem p{a.f32(0, span(strideA, m * k)), a.f32(1, span(strideB, k * n)), a.f32(2, batch * m * n), batch, m, k, n, strideA, strideB,
+                           a.flag(9), a.flag(10)};
+  if (!a.ok()) return a.fail();
   withPool([&](aya::ThreadPool& tp) { aya::gemm(p, tp); });
   return nullptr;
 }
 
 napi_value Adam(napi_env env, napi_callback_info info) {
-  size_t argc = 14;
-  napi_value argv[14];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 14) return fail(env, "adam: expected 14 arguments");
-  float* arrays[7];
-  size_t lengths[7];
-  if (!floatArgs(env, argv, 7, arrays, lengths)) return fail(env, "adam: the first seven arguments must be Float32Arrays");
-  for (int i = 1; i < 7; ++i)
-    if (lengths[i] != lengths[0]) return fail(env, "adam: parameter, gradient and state lengths differ");
+  Args a(env, info, 14, "adam: expected (Float32Array param, grad, m, v, outParam, outM, outV of one length, stepSize, beta1, beta2, epsilon, biasCorrection2, weightDecay, decayFactor)");
+  const int64_t n = a.length(0);
+  float* x[7];
+  for (int i = 0; i < 7; ++i) x[i] = a.f32(i, n);
   double h[7];
-  for (int i = 0; i < 7; ++i)
-    if (napi_get_value_double(env, argv[7 + i], &h[i]) != napi_ok) return fail(env, "adam: hyper-parameters must be numbers");
-  const aya::AdamStep s{static_cast<float>(h[0]), static_cast<float>(h[1]), static_cast<float>(1 - h[1]), static_cast<float>(h[2]),
-                        static_cast<float>(1 - h[2]), static_cast<float>(h[3]), static_cast<float>(h[4]), static_cast<float>(h[5]),
-                        static_cast<float>(h[6])};
-  aya::adam(static_cast<int64_t>(lengths[0]), arrays[0], arrays[1], arrays[2], arrays[3], arrays[4], arrays[5], arrays[6], s);
+  for (int i = 0; i < 7; ++i) h[i] = a.number(7 + i);
+  if (!a.ok()) return a.fail();
+  const auto f = [](double v) { return static_cast<float>(v); };
+  const aya::AdamStep s{f(h[0]), f(h[1]), f(1 - h[1]), f(h[2]), f(1 - h[2]), f(h[3]), f(h[4]), f(h[5]), f(h[6])};
+  aya::adam(n, x[0], x[1], x[2], x[3], x[4], x[5], x[6], s);
   return nullptr;
 }
 
-// Reads x, targets and the row/vocab sizes shared by both log-softmax entry points.
-bool logSoftmaxArgs(napi_env env, napi_value* argv, int sizesAt, const float** x, const int32_t** targets, int64_t* rows, int64_t* v) {
-  float* xs;
-  int32_t* ts;
-  size_t lx, lt;
-  if (!floats(env, argv[0], &xs, &lx) || !typed(env, argv[1], napi_int32_array, &ts, &lt)) return false;
-  if (!integer(env, argv[sizesAt], rows) || !integer(env, argv[sizesAt + 1], v)) return false;
-  if (static_cast<int64_t>(lx) < *rows * *v || static_cast<int64_t>(lt) < *rows) return false;
-  *x = xs;
-  *targets = ts;
-  return true;
-}
-
 napi_value PickLogSoftmax(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  const float* x;
-  const int32_t* targets;
-  int64_t rows, v;
-  float *out, *lse;
-  size_t lo, ll;
-  if (argc != 6 || !logSoftmaxArgs(env, argv, 4, &x, &targets, &rows, &v) || !floats(env, argv[2], &out, &lo) || !floats(env, argv[3], &lse, &ll) ||
-      static_cast<int64_t>(lo) < rows || static_cast<int64_t>(ll) < rows)
-    return fail(env, "pickLogSoftmax: expected (Float32Array x, Int32Array targets, Float32Array out, Float32Array lse, rows, vocab)");
+  Args a(env, info, 6, "pickLogSoftmax: expected (Float32Array x, Int32Array targets, Float32Array out, lse, rows, vocab)");
+  const int64_t rows = a.count(4), v = a.count(5);
+  const float* x = a.f32(0, rows * v);
+  const int32_t* targets = a.i32(1, rows);
+  float *out = a.f32(2, rows), *lse = a.f32(3, rows);
+  if (!a.ok()) return a.fail();
   const int64_t bad = withPool([&](aya::ThreadPool& tp) { return aya::pickLogSoftmax(rows, v, x, targets, out, lse, tp); });
-  if (bad >= 0) return fail(env, "target id " + std::to_string(targets[bad]) + " at row " + std::to_string(bad) + " is outside the vocabulary [0, " + std::to_string(v) + ")");
+  if (bad < 0) return nullptr;
+  const std::string message = "target id " + std::to_string(targets[bad]) + " at row " + std::to_string(bad) + " is outside the vocabulary [0, " + std::to_string(v) + ")";
+  napi_throw_error(env, nullptr, message.c_str());
   return nullptr;
 }
 
 napi_value PickLogSoftmaxGrad(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  const float* x;
-  const int32_t* targets;
-  int64_t rows, v;
-  float *lse, *dy, *dx;
-  size_t ll, ly, lx;
-  if (argc != 7 || !logSoftmaxArgs(env, argv, 5, &x, &targets, &rows, &v) || !floats(env, argv[2], &lse, &ll) || !floats(env, argv[3], &dy, &ly) ||
-      !floats(env, argv[4], &dx, &lx) || static_cast<int64_t>(ll) < rows || static_cast<int64_t>(ly) < rows || static_cast<int64_t>(lx) < rows * v)
-    return fail(env, "pickLogSoftmaxGrad: expected (Float32Array x, Int32Array targets, Float32Array lse, Float32Array dy, Float32Array dx, rows, vocab)");
+  Args a(env, info, 7, "pickLogSoftmaxGrad: expected (Float32Array x, Int32Array targets, Float32Array lse, dy, dx, rows, vocab)");
+  const int64_t rows = a.count(5), v = a.count(6);
+  const float* x = a.f32(0, rows * v);
+  const int32_t* targets = a.i32(1, rows);
+  const float *lse = a.f32(2, rows), *dy = a.f32(3, rows);
+  float* dx = a.f32(4, rows * v);
+  if (!a.ok()) return a.fail();
   withPool([&](aya::ThreadPool& tp) { aya::pickLogSoftmaxGrad(rows, v, x, targets, lse, dy, dx, tp); });
   return nullptr;
 }
 
 napi_value RmsNorm(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  float* a[4];
-  size_t l[4];
-  int64_t rows, d;
-  double eps;
-  if (argc != 7 || !floatArgs(env, argv, 4, a, l) || !integer(env, argv[4], &rows) || !integer(env, argv[5], &d) ||
-      napi_get_value_double(env, argv[6], &eps) != napi_ok || static_cast<int64_t>(l[0]) < rows * d || static_cast<int64_t>(l[1]) < d ||
-      static_cast<int64_t>(l[2]) < rows * d || static_cast<int64_t>(l[3]) < rows)
-    return fail(env, "rmsNorm: expected (Float32Array x, w, y, rstd, rows, d, eps) with x and y of rows·d values");
-  aya::rmsNorm(rows, d, a[0], a[1], static_cast<float>(eps), a[2], a[3]);
+  Args a(env, info, 7, "rmsNorm: expected (Float32Array x, w, y, rstd, rows, d, eps)");
+  const int64_t rows = a.count(4), d = a.count(5);
+  const float eps = static_cast<float>(a.number(6));
+  const float *x = a.f32(0, rows * d), *w = a.f32(1, d);
+  float *y = a.f32(2, rows * d), *rstd = a.f32(3, rows);
+  if (!a.ok()) return a.fail();
+  aya::rmsNorm(rows, d, x, w, eps, y, rstd);
   return nullptr;
 }
 
 napi_value RmsNormGrad(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value argv[8];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  float* a[6];
-  size_t l[6];
-  int64_t rows, d;
-  if (argc != 8 || !floatArgs(env, argv, 6, a, l) || !integer(env, argv[6], &rows) || !integer(env, argv[7], &d) ||
-      static_cast<int64_t>(l[0]) < rows * d || static_cast<int64_t>(l[1]) < d || static_cast<int64_t>(l[2]) < rows ||
-      static_cast<int64_t>(l[3]) < rows * d || static_cast<int64_t>(l[4]) < rows * d || static_cast<int64_t>(l[5]) < d)
-    return fail(env, "rmsNormGrad: expected (Float32Array x, w, rstd, dy, dx, dw, rows, d)");
-  aya::rmsNormGrad(rows, d, a[0], a[1], a[2], a[3], a[4], a[5]);
+  Args a(env, info, 8, "rmsNormGrad: expected (Float32Array x, w, rstd, dy, dx, dw, rows, d)");
+  const int64_t rows = a.count(6), d = a.count(7);
+  const float *x = a.f32(0, rows * d), *w = a.f32(1, d), *rstd = a.f32(2, rows), *dy = a.f32(3, rows * d);
+  float *dx = a.f32(4, rows * d), *dw = a.f32(5, d);
+  if (!a.ok()) return a.fail();
+  aya::rmsNormGrad(rows, d, x, w, rstd, dy, dx, dw);
   return nullptr;
 }
 
-// Float32Arrays of one length at argv[0..count); false otherwise.
-bool sameLengthFloats(napi_env env, napi_value* argv, size_t argc, int count, float** arrays, size_t* n) {
-  size_t lengths[8];
-  if (argc != static_cast<size_t>(count) || !floatArgs(env, argv, count, arrays, lengths)) return false;
-  for (int i = 1; i < count; ++i)
-    if (lengths[i] != lengths[0]) return false;
-  *n = lengths[0];
-  return true;
-}
-
 napi_value Swiglu(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  float* a[3];
-  size_t n;
-  if (!sameLengthFloats(env, argv, argc, 3, a, &n)) return fail(env, "swiglu: expected three Float32Arrays of one length (gate, up, y)");
-  aya::swiglu(static_cast<int64_t>(n), a[0], a[1], a[2]);
+  Args a(env, info, 3, "swiglu: expected (Float32Array gate, up, y) of one length");
+  const int64_t n = a.length(0);
+  const float *gate = a.f32(0, n), *up = a.f32(1, n);
+  float* y = a.f32(2, n);
+  if (!a.ok()) return a.fail();
+  aya::swiglu(n, gate, up, y);
   return nullptr;
 }
 
 napi_value SwigluGrad(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  float* a[5];
-  size_t n;
-  if (!sameLengthFloats(env, argv, argc, 5, a, &n)) return fail(env, "swigluGrad: expected five Float32Arrays of one length (gate, up, dy, dgate, dup)");
-  aya::swigluGrad(static_cast<int64_t>(n), a[0], a[1], a[2], a[3], a[4]);
+  Args a(env, info, 5, "swigluGrad: expected (Float32Array gate, up, dy, dgate, dup) of one length");
+  const int64_t n = a.length(0);
+  const float *gate = a.f32(0, n), *up = a.f32(1, n), *dy = a.f32(2, n);
+  float *dgate = a.f32(3, n), *dup = a.f32(4, n);
+  if (!a.ok()) return a.fail();
+  aya::swigluGrad(n, gate, up, dy, dgate, dup);
   return nullptr;
 }
 
 napi_value ScaledBiasedSoftmax(napi_env env, napi_callback_info info) {
-  size_t argc = 9;
-  napi_value argv[9];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  float* a[3];
-  size_t l[3];
-  int64_t dims[5];
-  double scale;
-  bool ok = argc == 9 && floatArgs(env, argv, 3, a, l) && napi_get_value_double(env, argv[8], &scale) == napi_ok;
-  for (int i = 0; ok && i < 5; ++i) ok = integer(env, argv[3 + i], &dims[i]);
-  if (ok) {
-    const int64_t n = dims[0] * dims[1] * dims[2] * dims[3];
-    ok = (dims[4] == 1 || dims[4] == dims[0]) && static_cast<int64_t>(l[0]) >= n && static_cast<int64_t>(l[2]) >= n &&
-         static_cast<int64_t>(l[1]) >= dims[4] * dims[2] * dims[3];
-  }
-  if (!ok) return fail(env, "scaledBiasedSoftmax: expected (Float32Array scores, bias, y, batch, heads, rows, cols, biasBatch of 1 or batch, scale)");
-  withPool([&](aya::ThreadPool& tp) { aya::scaledBiasedSoftmax(dims[0], dims[1], dims[2], dims[3], a[0], a[1], dims[4], static_cast<float>(scale), a[2], tp); });
+  Args a(env, info, 9, "scaledBiasedSoftmax: expected (Float32Array scores, bias, y, batch, heads, rows, cols, biasBatch of 1 or batch, scale)");
+  const int64_t batch = a.count(3), heads = a.count(4), rows = a.count(5), cols = a.count(6), biasBatch = a.count(7);
+  const float scale = static_cast<float>(a.number(8));
+  const int64_t n = batch * heads * rows * cols;
+  const float *scores = a.f32(0, n), *bias = a.f32(1, biasBatch * rows * cols);
+  float* y = a.f32(2, n);
+  if (!a.ok() || !(biasBatch == 1 || biasBatch == batch)) return a.fail();
+  withPool([&](aya::ThreadPool& tp) { aya::scaledBiasedSoftmax(batch, heads, rows, cols, scores, bias, biasBatch, scale, y, tp); });
   return nullptr;
 }
 
 napi_value ScaledSoftmaxGrad(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  float* a[3];
-  size_t l[3];
-  int64_t rows, cols;
-  double scale;
-  if (argc != 6 || !floatArgs(env, argv, 3, a, l) || !integer(env, argv[3], &rows) || !integer(env, argv[4], &cols) ||
-      napi_get_value_double(env, argv[5], &scale) != napi_ok || static_cast<int64_t>(std::min({l[0], l[1], l[2]})) < rows * cols)
-    return fail(env, "scaledSoftmaxGrad: expected (Float32Array y, dy, ds, rows, cols, scale)");
-  withPool([&](aya::ThreadPool& tp) { aya::scaledSoftmaxGrad(rows, cols, a[0], a[1], static_cast<float>(scale), a[2], tp); });
+  Args a(env, info, 6, "scaledSoftmaxGrad: expected (Float32Array y, dy, ds, rows, cols, scale)");
+  const int64_t rows = a.count(3), cols = a.count(4);
+  const float scale = static_cast<float>(a.number(5));
+  const float *y = a.f32(0, rows * cols), *dy = a.f32(1, rows * cols);
+  float* ds = a.f32(2, rows * cols);
+  if (!a.ok()) return a.fail();
+  withPool([&](aya::ThreadPool& tp) { aya::scaledSoftmaxGrad(rows, cols, y, dy, scale, ds, tp); });
   return nullptr;
 }
 
 napi_value SetThreads(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  int64_t n;
-  if (argc != 1 || !integer(env, argv[0], &n) || n < 1 || n > 256) return fail(env, "setThreads: expected a thread count from 1 to 256");
+  Args a(env, info, 1, "setThreads: expected a thread count from 1 to 256");
+  const int64_t n = a.count(0);
+  if (!a.ok() || n < 1 || n > 256) return a.fail();
   std::lock_guard<std::mutex> lock(poolMutex);
   if (!pool || pool->size() != n) pool = std::make_unique<aya::ThreadPool>(static_cast<int>(n));
   return nullptr;

@@ -48,7 +48,7 @@ export * from './kernels/pick-log-softmax';
 export * from './kernels/rms-norm';
 export * from './kernels/swiglu';
 export * from './backend/wasm-kernels';
-export { computeThreads, loadNativeAddon, nativeKernelsStatus, setComputeThreads, type NativeLoad } from './kernels/native';
+export { computeThreads, loadNativeAddon, NATIVE_ADDON_PATH, nativeKernelsStatus, setComputeThreads, type NativeLoad } from './kernels/native';
 export * from './data';
 export * from './training';
 export * from './bench/train';

@@ -1,4 +1,4 @@
-import { computeThreads, loadNativeAddon, logprobsOfTargets, nativeKernelsStatus, selectBackend, setComputeThreads, tf } from '@aya-fw/core';
+import { computeThreads, loadNativeAddon, NATIVE_ADDON_PATH, logprobsOfTargets, nativeKernelsStatus, selectBackend, setComputeThreads, tf } from '@aya-fw/core';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +29,20 @@ describe('native kernels', () => {
     expect(loadNativeAddon(join(dir, 'none.node'))).toEqual({ reason: expect.stringMatching(/^not built \(.*none\.node is missing; build it with: node .*build-native\.mjs\)$/) });
     writeFileSync(join(dir, 'bad.node'), 'not an ELF file');
     expect(loadNativeAddon(join(dir, 'bad.node'))).toEqual({ reason: expect.stringMatching(/^failed to load .*bad\.node: /) });
+  });
+
+  (hasCompiler() ? it : it.skip)('refuse arrays shorter than their shapes with the call\'s usage', () => {
+    const load = loadNativeAddon(NATIVE_ADDON_PATH);
+    if (!('kernels' in load)) throw new Error(load.reason);
+    const { kernels } = load;
+    const f = (n: number) => new Float32Array(n);
+    expect(() => kernels.matmul(f(6), f(6), f(3), 1, 2, 3, 2, 6, 6, false, false)).toThrow(/^matmul: expected \(Float32Array a, b, out/);
+    expect(() => kernels.swiglu(f(4), f(3), f(4))).toThrow('swiglu: expected (Float32Array gate, up, y) of one length');
+    expect(() => kernels.rmsNorm(f(8), f(3), f(8), f(2), 2, 4, 1e-6)).toThrow(/^rmsNorm: expected/);
+    expect(() => kernels.setThreads(0)).toThrow('setThreads: expected a thread count from 1 to 256');
+    const out = f(4);
+    kernels.matmul(Float32Array.of(1, 2, 3, 4, 5, 6), Float32Array.of(1, 0, 0, 1, 1, 1), out, 1, 2, 3, 2, 6, 6, false, false);
+    expect(Array.from(out)).toEqual([4, 5, 10, 11]);
   });
 
   it('give the same bits on one thread and on several', async () => {

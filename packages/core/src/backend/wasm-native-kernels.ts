@@ -30,139 +30,104 @@ export function nativeProduct(native: NativeKernels, backend: WasmBackend, a: tf
   return out;
 }
 
+/** Views of tensors on the wasm heap, for a kernel body. */
+interface HeapViews {
+  f32(t: tf.TensorInfo): Float32Array;
+  i32(t: tf.TensorInfo): Int32Array;
+}
+
+/**
+ * Registers a wasm kernel that writes `outputs` (their shapes from the inputs) through heap
+ * views. The outputs are allocated before any view is taken (allocating may grow the heap, which
+ * detaches earlier views) and freed if the body throws. A single output is returned as a tensor.
+ */
+function heapKernel(
+  name: string,
+  outputs: (inputs: Record<string, tf.TensorInfo>) => number[][],
+  body: (views: HeapViews, inputs: Record<string, tf.TensorInfo>, outs: tf.TensorInfo[], attrs: Record<string, number>) => void,
+): void {
+  if (tf.getKernel(name, 'wasm')) return;
+  tf.registerKernel({
+    kernelName: name,
+    backendName: 'wasm',
+    kernelFunc: (({ inputs, backend, attrs }: Parameters<KernelFunc>[0]) => {
+      const wasm = backend as WasmBackend;
+      const outs = outputs(inputs).map((shape) => wasm.makeOutput(shape, 'float32'));
+      const views: HeapViews = { f32: (t) => wasm.typedArrayFromHeap(t) as Float32Array, i32: (t) => wasm.typedArrayFromHeap(t) as Int32Array };
+      try {
+        body(views, inputs, outs, (attrs ?? {}) as Record<string, number>);
+      } catch (err) {
+        for (const o of outs) wasm.disposeData(o.dataId);
+        throw err;
+      }
+      return outs.length === 1 ? outs[0] : outs;
+    }) as unknown as tf.KernelFunc,
+  });
+}
+
+/** [rows, last] of a shape: the last axis and the product of the others. */
+function rowsOf(shape: readonly number[]): [number, number] {
+  const last = shape[shape.length - 1];
+  return [last ? shape.reduce((p, n) => p * n, 1) / last : 0, last];
+}
+
 /**
  * The fused kernels that exist only with the native addon, on the wasm heap in place:
  * {@link FUSED_ADAM_KERNEL}, and {@link PICK_LOG_SOFTMAX_KERNEL}, {@link RMS_NORM_KERNEL},
  * {@link SWIGLU_KERNEL} and {@link ATTENTION_SOFTMAX_KERNEL} with their gradients.
  */
 export function registerFusedNativeKernels(native: NativeKernels): void {
-  if (!tf.getKernel(FUSED_ADAM_KERNEL, 'wasm')) {
-    tf.registerKernel({
-      kernelName: FUSED_ADAM_KERNEL,
-      backendName: 'wasm',
-      kernelFunc: (({ inputs, backend, attrs }: Parameters<KernelFunc>[0]) => {
-        const wasm = backend as WasmBackend;
-        const { param, gradient, m, v } = inputs;
-        const h = attrs as Record<'stepSize' | 'beta1' | 'beta2' | 'epsilon' | 'biasCorrection2' | 'weightDecay' | 'decayFactor', number>;
-        // Outputs first: allocating may grow the heap, which detaches earlier views.
-        const outs = [param, m, v].map((x) => wasm.makeOutput(x.shape, 'float32'));
-        const heap = (x: tf.TensorInfo) => wasm.typedArrayFromHeap(x) as Float32Array;
-        native.adam(heap(param), heap(gradient), heap(m), heap(v), heap(outs[0]), heap(outs[1]), heap(outs[2]), h.stepSize, h.beta1, h.beta2, h.epsilon, h.biasCorrection2, h.weightDecay, h.decayFactor);
-        return outs;
-      }) as unknown as tf.KernelFunc,
-    });
-  }
-  if (native && !tf.getKernel(PICK_LOG_SOFTMAX_KERNEL, 'wasm')) {
-    tf.registerKernel({
-      kernelName: PICK_LOG_SOFTMAX_KERNEL,
-      backendName: 'wasm',
-      kernelFunc: (({ inputs, backend }: Parameters<KernelFunc>[0]) => {
-        const wasm = backend as WasmBackend;
-        const { x, targets } = inputs;
-        const [rows, vocab] = x.shape;
-        const outs = [wasm.makeOutput([rows], 'float32'), wasm.makeOutput([rows], 'float32')];
-        try {
-          native.pickLogSoftmax(wasm.typedArrayFromHeap(x) as Float32Array, wasm.typedArrayFromHeap(targets) as Int32Array, wasm.typedArrayFromHeap(outs[0]) as Float32Array, wasm.typedArrayFromHeap(outs[1]) as Float32Array, rows, vocab);
-        } catch (err) {
-          for (const o of outs) wasm.disposeData(o.dataId);
-          throw err;
-        }
-        return outs;
-      }) as unknown as tf.KernelFunc,
-    });
-    tf.registerKernel({
-      kernelName: PICK_LOG_SOFTMAX_GRAD_KERNEL,
-      backendName: 'wasm',
-      kernelFunc: (({ inputs, backend }: Parameters<KernelFunc>[0]) => {
-        const wasm = backend as WasmBackend;
-        const { x, targets, lse, dy } = inputs;
-        const [rows, vocab] = x.shape;
-        const dx = wasm.makeOutput([rows, vocab], 'float32');
-        const heap = (t: tf.TensorInfo) => wasm.typedArrayFromHeap(t) as Float32Array;
-        native.pickLogSoftmaxGrad(heap(x), wasm.typedArrayFromHeap(targets) as Int32Array, heap(lse), heap(dy), heap(dx), rows, vocab);
-        return dx;
-      }) as unknown as tf.KernelFunc,
-    });
-  }
-  if (!tf.getKernel(RMS_NORM_KERNEL, 'wasm')) {
-    tf.registerKernel({
-      kernelName: RMS_NORM_KERNEL,
-      backendName: 'wasm',
-      kernelFunc: (({ inputs, backend, attrs }: Parameters<KernelFunc>[0]) => {
-        const wasm = backend as WasmBackend;
-        const { x, weight } = inputs;
-        const d = x.shape[x.shape.length - 1];
-        const rows = d ? x.shape.reduce((p, n) => p * n, 1) / d : 0;
-        if (weight.shape.length !== 1 || weight.shape[0] !== d) throw new Error(`RMSNorm: weight of shape ${JSON.stringify(weight.shape)} does not match the last axis of ${JSON.stringify(x.shape)}`);
-        const outs = [wasm.makeOutput(x.shape, 'float32'), wasm.makeOutput([rows], 'float32')];
-        const heap = (t: tf.TensorInfo) => wasm.typedArrayFromHeap(t) as Float32Array;
-        native.rmsNorm(heap(x), heap(weight), heap(outs[0]), heap(outs[1]), rows, d, (attrs as { eps: number }).eps);
-        return outs;
-      }) as unknown as tf.KernelFunc,
-    });
-    tf.registerKernel({
-      kernelName: RMS_NORM_GRAD_KERNEL,
-      backendName: 'wasm',
-      kernelFunc: (({ inputs, backend }: Parameters<KernelFunc>[0]) => {
-        const wasm = backend as WasmBackend;
-        const { x, weight, rstd, dy } = inputs;
-        const d = x.shape[x.shape.length - 1];
-        const rows = d ? x.shape.reduce((p, n) => p * n, 1) / d : 0;
-        const outs = [wasm.makeOutput(x.shape, 'float32'), wasm.makeOutput([d], 'float32')];
-        const heap = (t: tf.TensorInfo) => wasm.typedArrayFromHeap(t) as Float32Array;
-        native.rmsNormGrad(heap(x), heap(weight), heap(rstd), heap(dy), heap(outs[0]), heap(outs[1]), rows, d);
-        return outs;
-      }) as unknown as tf.KernelFunc,
-    });
-  }
-  if (!tf.getKernel(SWIGLU_KERNEL, 'wasm')) {
-    const heap = (wasm: WasmBackend, t: tf.TensorInfo) => wasm.typedArrayFromHeap(t) as Float32Array;
-    tf.registerKernel({
-      kernelName: SWIGLU_KERNEL,
-      backendName: 'wasm',
-      kernelFunc: (({ inputs, backend }: Parameters<KernelFunc>[0]) => {
-        const wasm = backend as WasmBackend;
-        const y = wasm.makeOutput(inputs.gate.shape, 'float32');
-        native.swiglu(heap(wasm, inputs.gate), heap(wasm, inputs.up), heap(wasm, y));
-        return y;
-      }) as unknown as tf.KernelFunc,
-    });
-    tf.registerKernel({
-      kernelName: SWIGLU_GRAD_KERNEL,
-      backendName: 'wasm',
-      kernelFunc: (({ inputs, backend }: Parameters<KernelFunc>[0]) => {
-        const wasm = backend as WasmBackend;
-        const outs = [wasm.makeOutput(inputs.gate.shape, 'float32'), wasm.makeOutput(inputs.up.shape, 'float32')];
-        native.swigluGrad(heap(wasm, inputs.gate), heap(wasm, inputs.up), heap(wasm, inputs.dy), heap(wasm, outs[0]), heap(wasm, outs[1]));
-        return outs;
-      }) as unknown as tf.KernelFunc,
-    });
-  }
-  if (!tf.getKernel(ATTENTION_SOFTMAX_KERNEL, 'wasm')) {
-    const heap = (wasm: WasmBackend, t: tf.TensorInfo) => wasm.typedArrayFromHeap(t) as Float32Array;
-    tf.registerKernel({
-      kernelName: ATTENTION_SOFTMAX_KERNEL,
-      backendName: 'wasm',
-      kernelFunc: (({ inputs, backend, attrs }: Parameters<KernelFunc>[0]) => {
-        const wasm = backend as WasmBackend;
-        const { scores, bias } = inputs;
-        const [b, h, s, t] = scores.shape;
-        const y = wasm.makeOutput(scores.shape, 'float32');
-        native.scaledBiasedSoftmax(heap(wasm, scores), heap(wasm, bias), heap(wasm, y), b, h, s, t, bias.shape[0], (attrs as { scale: number }).scale);
-        return y;
-      }) as unknown as tf.KernelFunc,
-    });
-    tf.registerKernel({
-      kernelName: ATTENTION_SOFTMAX_GRAD_KERNEL,
-      backendName: 'wasm',
-      kernelFunc: (({ inputs, backend, attrs }: Parameters<KernelFunc>[0]) => {
-        const wasm = backend as WasmBackend;
-        const { y, dy } = inputs;
-        const cols = y.shape[y.shape.length - 1];
-        const ds = wasm.makeOutput(y.shape, 'float32');
-        native.scaledSoftmaxGrad(heap(wasm, y), heap(wasm, dy), heap(wasm, ds), cols ? y.shape.reduce((p, n) => p * n, 1) / cols : 0, cols, (attrs as { scale: number }).scale);
-        return ds;
-      }) as unknown as tf.KernelFunc,
-    });
-  }
+  heapKernel(
+    FUSED_ADAM_KERNEL,
+    ({ param, m, v }) => [param.shape, m.shape, v.shape],
+    ({ f32 }, { param, gradient, m, v }, [p2, m2, v2], h) =>
+      native.adam(f32(param), f32(gradient), f32(m), f32(v), f32(p2), f32(m2), f32(v2), h.stepSize, h.beta1, h.beta2, h.epsilon, h.biasCorrection2, h.weightDecay, h.decayFactor),
+  );
+  heapKernel(
+    PICK_LOG_SOFTMAX_KERNEL,
+    ({ x }) => [[x.shape[0]], [x.shape[0]]],
+    ({ f32, i32 }, { x, targets }, [out, lse]) => native.pickLogSoftmax(f32(x), i32(targets), f32(out), f32(lse), x.shape[0], x.shape[1]),
+  );
+  heapKernel(
+    PICK_LOG_SOFTMAX_GRAD_KERNEL,
+    ({ x }) => [x.shape],
+    ({ f32, i32 }, { x, targets, lse, dy }, [dx]) => native.pickLogSoftmaxGrad(f32(x), i32(targets), f32(lse), f32(dy), f32(dx), x.shape[0], x.shape[1]),
+  );
+  heapKernel(
+    RMS_NORM_KERNEL,
+    ({ x }) => [x.shape, [rowsOf(x.shape)[0]]],
+    ({ f32 }, { x, weight }, [y, rstd], { eps }) => {
+      const [rows, d] = rowsOf(x.shape);
+      if (weight.shape.length !== 1 || weight.shape[0] !== d) throw new Error(`RMSNorm: weight of shape ${JSON.stringify(weight.shape)} does not match the last axis of ${JSON.stringify(x.shape)}`);
+      native.rmsNorm(f32(x), f32(weight), f32(y), f32(rstd), rows, d, eps);
+    },
+  );
+  heapKernel(
+    RMS_NORM_GRAD_KERNEL,
+    ({ x, weight }) => [x.shape, weight.shape],
+    ({ f32 }, { x, weight, rstd, dy }, [dx, dw]) => native.rmsNormGrad(f32(x), f32(weight), f32(rstd), f32(dy), f32(dx), f32(dw), ...rowsOf(x.shape)),
+  );
+  heapKernel(
+    SWIGLU_KERNEL,
+    ({ gate }) => [gate.shape],
+    ({ f32 }, { gate, up }, [y]) => native.swiglu(f32(gate), f32(up), f32(y)),
+  );
+  heapKernel(
+    SWIGLU_GRAD_KERNEL,
+    ({ gate, up }) => [gate.shape, up.shape],
+    ({ f32 }, { gate, up, dy }, [dgate, dup]) => native.swigluGrad(f32(gate), f32(up), f32(dy), f32(dgate), f32(dup)),
+  );
+  heapKernel(
+    ATTENTION_SOFTMAX_KERNEL,
+    ({ scores }) => [scores.shape],
+    ({ f32 }, { scores, bias }, [y], { scale }) => {
+      const [b, h, s, t] = scores.shape;
+      native.scaledBiasedSoftmax(f32(scores), f32(bias), f32(y), b, h, s, t, bias.shape[0], scale);
+    },
+  );
+  heapKernel(
+    ATTENTION_SOFTMAX_GRAD_KERNEL,
+    ({ y }) => [y.shape],
+    ({ f32 }, { y, dy }, [ds], { scale }) => native.scaledSoftmaxGrad(f32(y), f32(dy), f32(ds), ...rowsOf(y.shape), scale),
+  );
 }

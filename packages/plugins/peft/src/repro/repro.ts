@@ -39,7 +39,7 @@ export interface ToyReproOptions {
   readonly methods: readonly ToyMethod[];
 }
 
-export const TOY_REPRO_DEFAULTS: ToyReproOptions = { pretrainSteps: 200, finetuneSteps: 200, batchSize: 64, heldOut: 2048, runs: 3, methods: TOY_METHODS };
+export const TOY_REPRO_DEFAULTS: ToyReproOptions = { pretrainSteps: 200, finetuneSteps: 200, batchSize: 64, heldOut: 2048, runs: 5, methods: TOY_METHODS };
 
 export interface ToyMethodResult {
   readonly method: string;
@@ -142,7 +142,7 @@ const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 /** `aya-fw repro moe-toy`: the MoV paper's comparison on a generated multi-task instruction set. */
 export const moeToy: ReproductionDefinition<MoeToyResult> = {
   id: 'moe-toy',
-  description: 'MoV paper Table 1 at toy scale: full fine-tuning, IA3, MoV, LoRA, MoLoRA on a generated multi-task instruction set (3 runs)',
+  description: 'MoV paper Table 1 at toy scale: full fine-tuning, IA3, MoV, LoRA, MoLoRA on a generated multi-task instruction set (5 runs)',
   async run({ engine, seed, reporter }) {
     return runMoeToy(engine, seed, TOY_REPRO_DEFAULTS, (line) => reporter.info(line));
   },
