@@ -117,7 +117,7 @@ describe('aya-fw CLI', () => {
 describe('the main job and the reproduction', () => {
   it('runs the README main job: preference-trained models beat the SFT model in the judge win-rate, with a report', () => {
     const out = join(userProject(), 'out');
-    // About 1½ minutes alone on 2 cores with the native kernels (2¾ without).
+    // About a minute alone on 2 cores with the native kernels (2¾ without).
     const r = aya(['run', 'recipes/aya-toy.yaml', '--json', '--out', out], ROOT, 900_000);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
