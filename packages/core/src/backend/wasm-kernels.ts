@@ -94,10 +94,8 @@ function gatherRows(backend: WasmBackend, x: tf.TensorInfo, indices: tf.TensorIn
  *   (embeddings, picking log-probs) threw.
  * - `GatherV2` along the first axis (embedding lookups) as one row copy per index: the stock
  *   kernel walks every element with stride arithmetic (2.6 ms for 512 rows of 128).
- * - `AyaFusedAdam` with the native kernels (`wasm-native-kernels.ts`): Adam's update in one pass instead of a
- *   dozen elementwise kernels per parameter.
- * - `AyaPickLogSoftmax` and its gradient with the native kernels: log-likelihoods
- *   of target tokens without materialising [rows, vocab] log-probabilities.
+ * - with the native kernels, the fused kernels of `wasm-native-kernels.ts`: Adam's update, and
+ *   RMSNorm, SwiGLU, attention's softmax and the log-likelihood of targets with their gradients.
  */
 export function registerWasmKernels(): void {
   if (registered) return;
