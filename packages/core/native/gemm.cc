@@ -151,13 +151,6 @@ void gemmBlock(const GemmProblem& pr, int64_t t, int64_t row0, int64_t row1, int
   }
 }
 
-// [begin, end) of `count` items, cut into `parts` pieces on multiples of `grain`.
-inline void share(int64_t count, int64_t grain, int parts, int part, int64_t& begin, int64_t& end) {
-  const int64_t units = (count + grain - 1) / grain;
-  begin = std::min(count, (units * part / parts) * grain);
-  end = std::min(count, (units * (part + 1) / parts) * grain);
-}
-
 }  // namespace
 
 void gemm(const GemmProblem& pr, ThreadPool& pool) {

@@ -94,12 +94,23 @@ class ThreadPool {
   bool stopping_ = false;
 };
 
+// [begin, end) of task `part` of `parts` over `count` items, cut on multiples of `grain`.
+inline void share(int64_t count, int64_t grain, int parts, int part, int64_t& begin, int64_t& end) {
+  const int64_t units = (count + grain - 1) / grain;
+  begin = std::min(count, (units * part / parts) * grain);
+  end = std::min(count, (units * (part + 1) / parts) * grain);
+}
+
 // f(begin, end) over `rows` rows of `cols` values, cut into a few contiguous ranges per thread
 // when there is enough work (32K values), else in one call on the calling thread.
 template <typename F>
 void parallelRows(ThreadPool& pool, int64_t rows, int64_t cols, F f) {
   const int tasks = rows * cols < (1 << 15) ? 1 : static_cast<int>(std::min<int64_t>(4 * pool.size(), rows));
-  pool.run(tasks, [&](int task) { f(rows * task / tasks, rows * (task + 1) / tasks); });
+  pool.run(tasks, [&](int task) {
+    int64_t begin, end;
+    share(rows, 1, tasks, task, begin, end);
+    f(begin, end);
+  });
 }
 
 }  // namespace aya

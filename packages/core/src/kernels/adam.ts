@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { backendHas } from './backend-has';
 
 /** Adam's hyper-parameters for one update (PyTorch's semantics). */
 export interface AdamHyper {
@@ -24,8 +25,7 @@ export const FUSED_ADAM_KERNEL = 'AyaFusedAdam';
 export function adamUpdate(param: tf.Tensor, gradient: tf.Tensor, m: tf.Tensor, v: tf.Tensor, h: AdamHyper): { param: tf.Tensor; m: tf.Tensor; v: tf.Tensor } {
   const c1 = 1 - Math.pow(h.beta1, h.step);
   const c2 = Math.sqrt(1 - Math.pow(h.beta2, h.step));
-  const fused = [param, gradient, m, v].every((t) => t.dtype === 'float32') && tf.getKernel(FUSED_ADAM_KERNEL, tf.getBackend());
-  if (fused) {
+  if ([param, gradient, m, v].every((t) => t.dtype === 'float32') && backendHas(FUSED_ADAM_KERNEL)) {
     const attrs = {
       stepSize: h.learningRate / c1,
       beta1: h.beta1,

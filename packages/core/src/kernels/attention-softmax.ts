@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { backendHas } from './backend-has';
 
 /** Kernels a backend may register to run attention's softmax(scale·scores + bias) and its gradient. */
 export const ATTENTION_SOFTMAX_KERNEL = 'AyaScaledBiasedSoftmax';
@@ -10,12 +11,11 @@ export const ATTENTION_SOFTMAX_GRAD_KERNEL = 'AyaScaledSoftmaxGrad';
  * has no such kernels or the shapes are other (the caller composes tensor operations).
  */
 export function fusedAttentionSoftmax(scores: tf.Tensor, bias: tf.Tensor, scale: number): tf.Tensor | null {
-  const backend = tf.getBackend();
   if (scores.rank !== 4 || bias.rank !== 4 || scores.dtype !== 'float32' || bias.dtype !== 'float32') return null;
   const [b, , s, t] = scores.shape;
   const [bb, bh, bs, bt] = bias.shape;
   if (!(bb === 1 || bb === b) || bh !== 1 || bs !== s || bt !== t) return null;
-  if (!tf.getKernel(ATTENTION_SOFTMAX_KERNEL, backend) || !tf.getKernel(ATTENTION_SOFTMAX_GRAD_KERNEL, backend)) return null;
+  if (!backendHas(ATTENTION_SOFTMAX_KERNEL, ATTENTION_SOFTMAX_GRAD_KERNEL)) return null;
   const op = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
     // The bias is a constant of the forward pass only: the gradient needs just the output.
     const y = tf.engine().runKernel(ATTENTION_SOFTMAX_KERNEL, { scores: x, bias }, { scale }) as tf.Tensor;

@@ -1,4 +1,3 @@
-
 import { ensureMemory, loadKernelModule, type WasmMemory } from './load';
 
 interface Exports {

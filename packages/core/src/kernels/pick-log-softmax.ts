@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { backendHas } from './backend-has';
 
 /** Kernels a backend may register to fuse log-softmax with picking the targets' entries. */
 export const PICK_LOG_SOFTMAX_KERNEL = 'AyaPickLogSoftmax';
@@ -11,8 +12,7 @@ export const PICK_LOG_SOFTMAX_GRAD_KERNEL = 'AyaPickLogSoftmaxGrad';
  * such kernels (the caller computes it from tensor operations).
  */
 export function fusedPickLogSoftmax(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D | null {
-  const backend = tf.getBackend();
-  if (logits.dtype !== 'float32' || !tf.getKernel(PICK_LOG_SOFTMAX_KERNEL, backend) || !tf.getKernel(PICK_LOG_SOFTMAX_GRAD_KERNEL, backend)) return null;
+  if (logits.dtype !== 'float32' || !backendHas(PICK_LOG_SOFTMAX_KERNEL, PICK_LOG_SOFTMAX_GRAD_KERNEL)) return null;
   const ids = targets.dtype === 'int32' ? targets : tf.cast(targets, 'int32');
   const op = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
     const [value, lse] = tf.engine().runKernel(PICK_LOG_SOFTMAX_KERNEL, { x, targets: ids }, {}) as tf.Tensor[];

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { backendHas } from './backend-has';
 
 /** Kernels a backend may register to run RMSNorm and its gradient in one pass each. */
 export const RMS_NORM_KERNEL = 'AyaRmsNorm';
@@ -10,8 +11,7 @@ export const RMS_NORM_GRAD_KERNEL = 'AyaRmsNormGrad';
  * backend has no such kernels (the caller composes tensor operations).
  */
 export function fusedRmsNorm(x: tf.Tensor, weight: tf.Tensor, eps: number): tf.Tensor | null {
-  const backend = tf.getBackend();
-  if (x.dtype !== 'float32' || weight.dtype !== 'float32' || !tf.getKernel(RMS_NORM_KERNEL, backend) || !tf.getKernel(RMS_NORM_GRAD_KERNEL, backend)) return null;
+  if (x.dtype !== 'float32' || weight.dtype !== 'float32' || !backendHas(RMS_NORM_KERNEL, RMS_NORM_GRAD_KERNEL)) return null;
   const op = tf.customGrad(((input: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
     const [y, rstd] = tf.engine().runKernel(RMS_NORM_KERNEL, { x: input, weight: w }, { eps }) as tf.Tensor[];
     save([input, w, rstd]);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { backendHas } from './backend-has';
 
 /** Kernels a backend may register to run silu(gate)·up and its gradient in one pass each. */
 export const SWIGLU_KERNEL = 'AyaSwiglu';
@@ -10,9 +11,8 @@ export const SWIGLU_GRAD_KERNEL = 'AyaSwigluGrad';
  * caller composes tensor operations).
  */
 export function fusedSwiglu(gate: tf.Tensor, up: tf.Tensor): tf.Tensor | null {
-  const backend = tf.getBackend();
   const sameShape = gate.shape.length === up.shape.length && gate.shape.every((d, i) => d === up.shape[i]);
-  if (!sameShape || gate.dtype !== 'float32' || up.dtype !== 'float32' || !tf.getKernel(SWIGLU_KERNEL, backend) || !tf.getKernel(SWIGLU_GRAD_KERNEL, backend)) return null;
+  if (!sameShape || gate.dtype !== 'float32' || up.dtype !== 'float32' || !backendHas(SWIGLU_KERNEL, SWIGLU_GRAD_KERNEL)) return null;
   const op = tf.customGrad(((g: tf.Tensor, u: tf.Tensor, save: tf.GradSaveFunc) => {
     save([g, u]);
     return {
