@@ -13,8 +13,8 @@ export interface CliResult {
 }
 
 /** Runs `aya-fw` as a user would, in `cwd`, without a TTY (killed after `timeoutMs`). */
-export function aya(args: readonly string[], cwd = ROOT, timeoutMs = 170_000): CliResult {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' }, timeout: timeoutMs });
+export function aya(args: readonly string[], cwd = ROOT, timeoutMs = 170_000, env: NodeJS.ProcessEnv = {}): CliResult {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0', ...env }, timeout: timeoutMs });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -1,31 +1,10 @@
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { initModel, loadPretrained, parseModelConfig, savePretrained, selectBackend } from '@aya-fw/core';
+import { loadPretrained, selectBackend } from '@aya-fw/core';
 import { aya, json, ROOT, userProject } from './cli';
+import { arithmetic, sumPreferences, tinyModel, writeJsonl } from './helpers/tiny-model';
 
-const TOKENIZER = join(ROOT, 'test', 'fixtures', 'hf', 'models', 'llama');
-
-/** A tiny random Llama with the fixture tokenizer, saved into `dir/model`. */
-async function tinyModel(dir: string, seed = 1): Promise<string> {
-  await selectBackend('cpu');
-  const config = parseModelConfig({
-    model_type: 'llama', vocab_size: 520, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 2, num_attention_heads: 4,
-    max_position_embeddings: 128, bos_token_id: 0, eos_token_id: 4, pad_token_id: 5, initializer_range: 0.05,
-  });
-  const model = initModel(config, { seed });
-  savePretrained(model, join(dir, 'model'), { tokenizerFrom: TOKENIZER });
-  model.dispose();
-  return join(dir, 'model');
-}
-
-/** Arithmetic answers in three languages: learnable, with a language column for metrics. */
-function arithmetic(n: number): object[] {
-  const langs = ['en', 'fr', 'es'];
-  return Array.from({ length: n }, (_, i) => ({ prompt: `${i % 10}+${(i * 3) % 10}=`, completion: ` ${(i % 10) + ((i * 3) % 10)}`, language: langs[i % 3] }));
-}
-
-const writeJsonl = (file: string, rows: object[]) => writeFileSync(file, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
 const losses = (file: string) =>
   readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => 'loss' in r).map((r) => [r.step, r.loss]);
 
@@ -167,11 +146,7 @@ describe('aya-fw train reward', () => {
 });
 
 describe('aya-fw train preference', () => {
-  const prefs = (n: number) =>
-    Array.from({ length: n }, (_, i) => {
-      const sum = (i % 10) + ((i * 3) % 10);
-      return { prompt: `${i % 10}+${(i * 3) % 10}=`, chosen: ` ${sum}`, rejected: ` ${(sum + 1) % 19}`, chosen_reward: 1, rejected_reward: 0, language: ['en', 'fr'][i % 2] };
-    });
+  const prefs = sumPreferences;
 
   it.each([
     ['dpo', 'lossConfig: { beta: 0.5 }'],

@@ -29,7 +29,9 @@ export * from './backend/select';
 export * from './config/validate';
 export * from './config/files';
 export * from './config/recipe';
+export * from './run/plan-stage';
 export * from './run/run-recipe';
+export * from './run/run-stages';
 export * from './losses/pairwise';
 export * from './tensor/ops';
 
@@ -51,6 +53,7 @@ export * from './backend/wasm-kernels';
 export { computeThreads, loadNativeAddon, NATIVE_ADDON_PATH, nativeKernelsStatus, setComputeThreads, type NativeLoad } from './kernels/native';
 export * from './data';
 export * from './training';
+export * from './adapters';
 export * from './bench/train';
 export * from './fs/atomic';
 export * from './fs/background-writer';

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AyaError, HookStage, loadRecipe, runRecipe, tf, UsageError, type Engine } from '@aya-fw/core';
+import { AyaError, HookStage, loadRecipe, runRecipe, tf, UsageError, type AyaOptimizer, type Engine } from '@aya-fw/core';
 import { createTestEngine, liveTensors } from '@aya-fw/core/testing';
 import { testPlugin } from './helpers';
 
@@ -82,26 +82,35 @@ describe('engine stages', () => {
     const engine = await createTestEngine({ plugins: [testPlugin([])] });
     engine.hooks.processLoss.tap('double', (out) => ({ ...out, loss: tf.mul(out.loss, 2) as tf.Scalar }));
     const x = tf.scalar(1);
-    const out = engine.computeLoss({ loss: 'square', inputs: { x }, config: { target: 4 } });
+    const out = engine.prepareLoss('square', { target: 4 }, "loss 'square'").compute({ x });
     expect(out.loss.dataSync()[0]).toBeCloseTo(2 * 9);
-    expect(() => engine.computeLoss({ loss: 'square', inputs: { x }, config: { target: 'x' } })).toThrow(
+    expect(() => engine.prepareLoss('square', { target: 'x' }, "loss 'square'")).toThrow(
       "loss 'square': target: Invalid input: expected number, received string",
     );
-    expect(() => engine.computeLoss({ loss: 'sqare', inputs: { x } })).toThrow("unknown loss 'sqare' (did you mean 'square'?); known: square");
+    expect(() => engine.prepareLoss('sqare', {}, 'here')).toThrow("unknown loss 'sqare' (did you mean 'square'?); known: square");
   });
 
   it('lets a plugin replace a default by tapping a bail hook at OVERRIDE', async () => {
     const engine = await createTestEngine({ plugins: [testPlugin([])] });
     engine.hooks.loss.tap({ name: 'mine', stage: HookStage.OVERRIDE }, (req) => (req.loss === 'square' ? { loss: tf.scalar(42) } : undefined));
-    expect(engine.computeLoss({ loss: 'square', inputs: { x: tf.scalar(0) } }).loss.dataSync()[0]).toBe(42);
+    expect(engine.prepareLoss('square', {}, 'here').compute({ x: tf.scalar(0) }).loss.dataSync()[0]).toBe(42);
+  });
+
+  it('lets an OVERRIDE tap of resolve serve an id that no registry has', async () => {
+    const engine = await createTestEngine({ plugins: [testPlugin([])] });
+    const square = engine.resolve('losses', 'square');
+    engine.hooks.resolve.tap({ name: 'alias', stage: HookStage.OVERRIDE }, (req) => (req.kind === 'losses' && req.id === 'l2' ? square : undefined));
+    expect(engine.prepareLoss('l2', { target: 1 }, 'here').compute({ x: tf.scalar(3) }).loss.dataSync()[0]).toBeCloseTo(4);
+    expect(() => engine.resolve('losses', 'l3')).toThrow("unknown loss 'l3'");
   });
 
   it('runs training steps without leaking tensors, and minimises the loss', async () => {
     const engine = await createTestEngine({ plugins: [testPlugin([])] });
     const x = tf.variable(tf.scalar(0));
-    const optimizer = tf.train.sgd(0.1);
+    const optimizer = tf.train.sgd(0.1) as unknown as AyaOptimizer;
+    const square = engine.prepareLoss('square', {}, 'here');
     const step = (n: number) =>
-      engine.trainStep({ stage: 's', step: n, optimizer, variables: [x], loss: () => engine.computeLoss({ loss: 'square', inputs: { x } }) });
+      engine.trainStep({ stage: 's', step: n, optimizer, variables: [x], loss: () => square.compute({ x }) });
     step(1);
     const before = liveTensors();
     let last = Infinity;
@@ -121,7 +130,7 @@ describe('engine stages', () => {
     const applied: number[] = [];
     engine.hooks.afterOptimizerStep.tap('t', (i) => void applied.push(i.step));
     const run = () =>
-      engine.trainStep({ stage: 'nan', step: 7, optimizer: tf.train.sgd(1), variables: [x], loss: () => ({ loss: tf.div(tf.sub(x, x), tf.sub(x, x)) as tf.Scalar }) });
+      engine.trainStep({ stage: 'nan', step: 7, optimizer: tf.train.sgd(1) as unknown as AyaOptimizer, variables: [x], loss: () => ({ loss: tf.div(tf.sub(x, x), tf.sub(x, x)) as tf.Scalar }) });
     expect(run).toThrow(AyaError);
     expect(run).toThrow("stage 'nan': loss is NaN at step 7; stopping before the update");
     expect(applied).toEqual([]);

@@ -1,4 +1,4 @@
-import { definePlugin, tf, z, type LossDefinition, type TrainerDefinition } from '@aya-fw/core';
+import { definePlugin, tf, z, type AyaOptimizer, type LossDefinition, type TrainerDefinition } from '@aya-fw/core';
 
 /** A loss of one variable: (x − target)², for engine tests. */
 export const squareLoss: LossDefinition<{ x: tf.Tensor }, { target: number }> = {
@@ -18,7 +18,8 @@ export function recordingTrainer(log: string[]): TrainerDefinition<{ steps: numb
     async run(ctx) {
       log.push(`trainer:${ctx.stage}`);
       const x = tf.variable(tf.scalar(0));
-      const optimizer = tf.train.sgd(ctx.config.lr);
+      const optimizer = tf.train.sgd(ctx.config.lr) as unknown as AyaOptimizer;
+      const square = ctx.engine.prepareLoss('square', {}, ctx.stage, { stage: ctx.stage });
       let loss = NaN;
       for (let step = 1; step <= ctx.config.steps; step++) {
         const info = ctx.engine.trainStep({
@@ -27,7 +28,7 @@ export function recordingTrainer(log: string[]): TrainerDefinition<{ steps: numb
           totalSteps: ctx.config.steps,
           optimizer,
           variables: [x],
-          loss: () => ctx.engine.computeLoss({ loss: 'square', inputs: { x } }),
+          loss: () => square.compute({ x }),
         });
         loss = info.loss;
         if (ctx.engine.shouldStop(info)) break;

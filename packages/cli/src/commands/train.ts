@@ -1,5 +1,4 @@
-import { ConfigError, readConfigFile, type BackendName } from '@aya-fw/core';
-import { mkdirSync } from 'node:fs';
+import { ConfigError, planStage, readConfigFile, runStages, type BackendName } from '@aya-fw/core';
 import { resolve } from 'node:path';
 import { openSession, startBackend, type GlobalOptions, type Session } from '../session';
 
@@ -21,28 +20,18 @@ export interface TrainCommandOptions extends GlobalOptions {
  */
 export async function trainCommand(trainerId: string, opts: TrainCommandOptions): Promise<Session> {
   const session = await openSession(opts);
-  const trainer = session.engine.registries.trainers.get(trainerId);
   const file = opts.config ? readConfigFile(opts.config) : undefined;
   const fromFile = file?.value ?? {};
   if (typeof fromFile !== 'object' || fromFile === null || Array.isArray(fromFile)) throw new ConfigError(`${opts.config}: expected a mapping of trainer options`);
   const base = fromFile as Record<string, unknown>;
   const adapter = opts.adapter ? { adapter: { ...((base.adapter as object) ?? {}), type: opts.adapter } } : {};
   const options = { ...base, ...(opts.model ? { model: opts.model } : {}), ...(opts.data ? { data: opts.data } : {}), ...adapter };
-  const config = session.engine.parseConfig(trainer, options, opts.config ?? `aya-fw train ${trainerId}`, file ? { locate: file.locate } : undefined);
-  const backend = await startBackend(session, (opts.backend ?? 'auto') as BackendName);
   const outDir = resolve(opts.out ?? `runs/${trainerId}`);
-  mkdirSync(outDir, { recursive: true });
-  const result = await trainer.run({
-    engine: session.engine,
-    config,
-    stage: trainerId,
-    outDir,
-    seed: opts.seed ?? 0,
-    reporter: session.reporter,
-    previous: {},
-    baseDir: process.cwd(),
-    resume: opts.resume,
-  });
+  // One stage, planned and run exactly as a recipe's are: validated up front, through the lifecycle hooks.
+  const stage = planStage(session.engine, trainerId, trainerId, options, { where: opts.config ?? `aya-fw train ${trainerId}`, locate: file?.locate, outDir });
+  const backend = await startBackend(session, (opts.backend ?? 'auto') as BackendName);
+  const run = { name: trainerId, outDir, seed: opts.seed ?? 0, backend: backend.name };
+  const result = (await runStages(session.engine, run, [stage], { baseDir: process.cwd(), resume: opts.resume })).stages[trainerId];
   const metrics = Object.entries(result.metrics).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(4)}`).join(', ');
   session.reporter.info(`${trainerId}: ${metrics}`);
   for (const [name, path] of Object.entries(result.artifacts ?? {})) session.reporter.info(`${name}: ${path}`);

@@ -3,12 +3,13 @@ import type { Container } from 'inversify';
 import { parseWithSchema, type ParseOptions } from '../config/validate';
 import { AyaError, UsageError } from '../errors';
 import type { AyaPlugin } from '../plugin/plugin';
-import type { AdaptableModel, Configurable, DataRecord, LossOutput, TensorMergeRequest } from '../registry/contributions';
-import { collectRegistries, type Registries } from '../registry/registries';
+import type { AdaptableModel, Configurable, DataRecord, LossDefinition, LossOutput, TensorMergeRequest } from '../registry/contributions';
+import { collectRegistries, type ContributionKinds, type Registries } from '../registry/registries';
+import type { AyaOptimizer } from '../training/optimizer';
 import { silentReporter, type Reporter } from '../reporting/reporter';
 import { Tokens } from '../tokens';
 import { createHooks, type EngineHooks } from './hooks';
-import type { AdapterRequest, DataRequest, LossRequest, OptimizerRequest, StepInfo } from './hook-types';
+import type { AdapterRequest, DataRequest, LossRequest, OptimizerRequest, OptimizerStepInfo, StepInfo } from './hook-types';
 import { HookStage } from './stages';
 import { extname } from 'node:path';
 
@@ -18,7 +19,7 @@ export interface TrainStepArgs {
   /** 1-based step number. */
   readonly step: number;
   readonly totalSteps?: number;
-  readonly optimizer: tf.Optimizer;
+  readonly optimizer: AyaOptimizer;
   /** The trainable variables; only they receive gradients and optimizer state. */
   readonly variables: readonly tf.Variable[];
   /** Builds the loss of micro-batch `micro` of this step (typically through {@link Engine.computeLoss}). */
@@ -29,6 +30,24 @@ export interface TrainStepArgs {
   readonly clipGradNorm?: number;
   /** Learning rate of this update, for optimizers that take one per step (the schedule's value). */
   readonly learningRate?: number;
+}
+
+/** A loss resolved and configured once, computed through the `loss` and `processLoss` hooks at every step. */
+export interface PreparedLoss<I = unknown> {
+  readonly id: string;
+  readonly definition: LossDefinition;
+  /** Its options, validated by its schema. */
+  readonly config: unknown;
+  /** Synchronous: call it inside `tf.tidy`. */
+  compute(inputs: I): LossOutput;
+}
+
+/** Options of {@link Engine.prepareLoss}. */
+export interface PrepareLossOptions extends ParseOptions {
+  /** The input kind the caller feeds (`pairwise`, `token`…); another kind is a usage error. */
+  readonly inputKind?: string;
+  /** The stage computing it (passed on in every {@link LossRequest}). */
+  readonly stage?: string;
 }
 
 /**
@@ -80,7 +99,35 @@ export class Engine {
     return parseWithSchema(contribution.configSchema, config ?? {}, where, options);
   }
 
-  /** Computes a loss through the `loss` and `processLoss` hooks. Synchronous: call it inside `tf.tidy`. */
+  /**
+   * The contribution `id` of `kind`, through the `resolve` hook: the one place ids are looked
+   * up (an unknown id is a usage error listing the known ones).
+   */
+  resolve<K extends keyof ContributionKinds>(kind: K, id: string): ContributionKinds[K] {
+    const found = this.hooks.resolve.call({ kind, id });
+    if (!found) throw new UsageError(`no plugin provides ${kind} '${id}'`);
+    return found as ContributionKinds[K];
+  }
+
+  /** Resolves a contribution and validates its options once: what recipes check before any stage runs. */
+  configure<K extends keyof ContributionKinds>(kind: K, id: string, config: unknown, where: string, options?: ParseOptions): { definition: ContributionKinds[K]; config: unknown } {
+    const definition = this.resolve(kind, id);
+    return { definition, config: this.parseConfig(definition as Configurable<unknown> & { id: string }, config, where, options) };
+  }
+
+  /** Resolves and configures a loss once, for a trainer to compute at every step. */
+  prepareLoss<I = unknown>(id: string, config: unknown, where: string, options: PrepareLossOptions = {}): PreparedLoss<I> {
+    const { definition, config: parsed } = this.configure('losses', id, config, where, options);
+    if (options.inputKind && definition.inputKind !== options.inputKind) {
+      throw new UsageError(`${where}: loss '${id}' takes '${definition.inputKind}' inputs; this trainer feeds '${options.inputKind}' ones`);
+    }
+    return { id, definition, config: parsed, compute: (inputs) => this.computeLoss({ loss: id, inputs, config: parsed, stage: options.stage }) };
+  }
+
+  /**
+   * Computes a loss through the `loss` and `processLoss` hooks; `request.config` must already be
+   * validated (use {@link prepareLoss}). Synchronous: call it inside `tf.tidy`.
+   */
   computeLoss<I>(request: LossRequest<I>): LossOutput {
     const output = this.hooks.loss.call(request);
     if (!output) throw new UsageError(`no plugin computed loss '${request.loss}'`);
@@ -88,7 +135,7 @@ export class Engine {
   }
 
   /** Creates an optimizer through the `createOptimizer` hook. */
-  createOptimizer(request: OptimizerRequest): tf.Optimizer {
+  createOptimizer(request: OptimizerRequest): AyaOptimizer {
     const optimizer = this.hooks.createOptimizer.call(request);
     if (!optimizer) throw new UsageError(`no plugin created optimizer '${request.optimizer}'`);
     return optimizer;
@@ -115,9 +162,9 @@ export class Engine {
 
   /**
    * One optimizer update inside `tf.tidy`: loss and gradients of `variables` (averaged over
-   * `accumulate` micro-batches), the global gradient norm and optional clipping, the
-   * `beforeOptimizerStep` waterfall, the update, then `afterOptimizerStep` and `step`. A NaN
-   * or infinite loss throws before anything is applied.
+   * `accumulate` micro-batches) and their global norm, the `beforeOptimizerStep` waterfall (whose
+   * default tap clips to `clipGradNorm`), the update at the step's learning rate, then
+   * `afterOptimizerStep` and `step`. A NaN or infinite loss throws before anything is applied.
    */
   trainStep(args: TrainStepArgs): StepInfo {
     const micro = args.accumulate ?? 1;
@@ -147,18 +194,13 @@ export class Engine {
       }
       const squares = Object.values(grads).map((g) => tf.sum(tf.square(g)));
       const gradNorm = squares.length ? Math.sqrt(tf.addN(squares).dataSync()[0]) : 0;
-      if (args.clipGradNorm !== undefined && gradNorm > args.clipGradNorm) {
-        const scale = args.clipGradNorm / (gradNorm + 1e-6);
-        grads = Object.fromEntries(Object.entries(grads).map(([k, v]) => [k, tf.mul(v, scale)]));
-      }
-      if (args.learningRate !== undefined && 'learningRate' in args.optimizer) {
-        (args.optimizer as unknown as { learningRate: number }).learningRate = args.learningRate;
-      }
-      const stepInfo = { stage: args.stage, step: args.step, optimizer: args.optimizer };
-      args.optimizer.applyGradients(this.hooks.beforeOptimizerStep.call(grads, stepInfo));
+      const stepInfo: OptimizerStepInfo = { stage: args.stage, step: args.step, optimizer: args.optimizer, gradNorm, clipGradNorm: args.clipGradNorm, learningRate: args.learningRate };
+      const final = this.hooks.beforeOptimizerStep.call(grads, stepInfo);
+      if (stepInfo.learningRate !== undefined) args.optimizer.learningRate = stepInfo.learningRate;
+      args.optimizer.applyGradients(final);
       this.hooks.afterOptimizerStep.call(stepInfo);
       const metrics = Object.fromEntries(Object.entries(metricSums).map(([k, v]) => [k, v / micro]));
-      info = { stage: args.stage, step: args.step, totalSteps: args.totalSteps, loss: lossSum / micro, metrics, gradNorm, learningRate: args.learningRate };
+      info = { stage: args.stage, step: args.step, totalSteps: args.totalSteps, loss: lossSum / micro, metrics, gradNorm, learningRate: stepInfo.learningRate };
       this.hooks.step.call(info);
     });
     return info!;
@@ -172,22 +214,25 @@ export class Engine {
   #tapDefaults(): void {
     const name = 'aya-fw:registries';
     const at = { name, stage: HookStage.DEFAULT };
-    this.hooks.loss.tap(at, (req) => {
-      const def = this.registries.losses.get(req.loss);
-      return def.compute(req.inputs, this.parseConfig(def, req.config, `loss '${def.id}'`));
-    });
+    this.hooks.resolve.tap(at, (req) => this.registries[req.kind].get(req.id));
+    this.hooks.loss.tap(at, (req) => this.resolve('losses', req.loss).compute(req.inputs, req.config));
     this.hooks.createOptimizer.tap(at, (req) => {
-      const def = this.registries.optimizers.get(req.optimizer);
-      return def.create(this.parseConfig(def, req.config, `optimizer '${def.id}'`));
+      const { definition, config } = this.configure('optimizers', req.optimizer, req.config, req.where ?? `optimizer '${req.optimizer}'`);
+      return definition.create(config);
+    });
+    this.hooks.beforeOptimizerStep.tap({ name: 'aya-fw:clip-grad-norm', stage: HookStage.DEFAULT }, (grads, info) => {
+      if (info.clipGradNorm === undefined || !(info.gradNorm > info.clipGradNorm)) return grads;
+      const scale = info.clipGradNorm / (info.gradNorm + 1e-6);
+      return Object.fromEntries(Object.entries(grads).map(([k, v]) => [k, tf.mul(v, scale)]));
     });
     this.hooks.adapt.tap(at, (model, req) => {
-      const def = this.registries.adapters.get(req.adapter);
-      return def.apply(model, this.parseConfig(def, req.config, `adapter '${def.id}'`));
+      const { definition, config } = this.configure('adapters', req.adapter, req.config, req.where ?? `adapter '${req.adapter}'`);
+      return definition.apply(model, config);
     });
-    this.hooks.mergeTensor.tap(at, (req) => this.registries.mergeMethods.get(req.method).mergeTensor(req));
+    this.hooks.mergeTensor.tap(at, (req) => this.resolve('mergeMethods', req.method).mergeTensor(req));
     this.hooks.loadData.tapPromise(at, async (req) => {
       const formats = this.registries.datasetFormats;
-      if (req.format) return formats.get(req.format).read(req.file);
+      if (req.format) return this.resolve('datasetFormats', req.format).read(req.file);
       const ext = extname(req.file).toLowerCase();
       const format = formats.list().find((f) => f.extensions.includes(ext));
       if (!format) {

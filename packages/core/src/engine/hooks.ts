@@ -1,4 +1,3 @@
-import type * as tf from '@tensorflow/tfjs';
 import {
   AsyncSeriesBailHook,
   AsyncSeriesHook,
@@ -6,11 +5,11 @@ import {
   SyncHook,
   SyncWaterfallHook,
 } from 'tapable';
-import type { AdaptableModel, DataRecord, DataRow, LossOutput, TensorMergeRequest } from '../registry/contributions';
+import type { AdaptableModel, Contribution, DataRecord, DataRow, LossOutput, TensorMergeRequest } from '../registry/contributions';
+import type { AyaOptimizer } from '../training/optimizer';
 import type {
   AdapterRequest,
   CheckpointInfo,
-  CollateInfo,
   DataRequest,
   EvaluationInfo,
   LossRequest,
@@ -19,9 +18,11 @@ import type {
   OptimizerRequest,
   OptimizerStepInfo,
   RunInfo,
+  ResolveRequest,
   RunResult,
   StageInfo,
   StepInfo,
+  TensorMergedInfo,
 } from './hook-types';
 
 /**
@@ -47,8 +48,17 @@ export function createHooks() {
     step: new SyncHook<[StepInfo]>(['step']),
     /** After each step: return `true` to stop the stage early. */
     shouldStop: new SyncBailHook<[StepInfo], boolean | void>(['step']),
-    /** After an evaluation; taps may add to `metrics`. */
+    /** After each held-out evaluation of a training loop (before it is logged); taps may add to `metrics`. */
     evaluate: new AsyncSeriesHook<[EvaluationInfo]>(['evaluation']),
+
+    // ---------------------------------------------------------------- contributions
+    /**
+     * Finds the contribution a config names (a loss, optimizer, adapter, trainer, merge method…);
+     * the first tap to return one wins (default: the registry of `kind`, which throws for an
+     * unknown id). Every consumer resolves ids through here, so an `OVERRIDE` tap can serve ids
+     * no registry has.
+     */
+    resolve: new SyncBailHook<[ResolveRequest], Contribution | undefined>(['request']),
     /** While a checkpoint is written into its temporary folder, before it is committed. */
     checkpoint: new AsyncSeriesHook<[CheckpointInfo]>(['checkpoint']),
 
@@ -57,8 +67,6 @@ export function createHooks() {
     loadData: new AsyncSeriesBailHook<[DataRequest], AsyncIterable<DataRecord> | undefined>(['request']),
     /** Transforms each row as it is read (filters return the row unchanged or throw). */
     transformRow: new SyncWaterfallHook<[DataRow, DataRequest]>(['row', 'request']),
-    /** Post-processes a collated batch. */
-    collate: new SyncWaterfallHook<[Record<string, unknown>, CollateInfo]>(['batch', 'info']),
 
     // ---------------------------------------------------------------- loss
     /** Computes a loss; the first tap to return wins (default: the loss registry). */
@@ -68,8 +76,12 @@ export function createHooks() {
 
     // ---------------------------------------------------------------- optimizer
     /** Creates an optimizer; the first tap to return wins (default: the optimizer registry). */
-    createOptimizer: new SyncBailHook<[OptimizerRequest], tf.Optimizer | undefined>(['request']),
-    /** Transforms gradients before they are applied (clipping, accumulation). */
+    createOptimizer: new SyncBailHook<[OptimizerRequest], AyaOptimizer | undefined>(['request']),
+    /**
+     * Transforms the gradients of an update (already averaged over its accumulated micro-batches)
+     * before they are applied; may set `info.learningRate`. The default tap (`HookStage.DEFAULT`)
+     * clips them to `info.clipGradNorm`: tap before it to see raw gradients, after it for clipped ones.
+     */
     beforeOptimizerStep: new SyncWaterfallHook<[NamedGradients, OptimizerStepInfo]>(['gradients', 'info']),
     /** After gradients were applied. */
     afterOptimizerStep: new SyncHook<[OptimizerStepInfo]>(['info']),
@@ -83,6 +95,8 @@ export function createHooks() {
     beforeMerge: new AsyncSeriesHook<[MergeInfo]>(['merge']),
     /** Merges one tensor; the first tap to return wins (default: the merge-method registry). */
     mergeTensor: new SyncBailHook<[TensorMergeRequest], Float32Array | undefined>(['request']),
+    /** After each output tensor was merged, on every path (the fused bf16 sums included): for progress and checks. */
+    tensorMerged: new SyncHook<[TensorMergedInfo]>(['tensor']),
     /** After the merged model was written. */
     afterMerge: new AsyncSeriesHook<[MergeInfo]>(['merge']),
   });

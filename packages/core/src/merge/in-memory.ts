@@ -40,7 +40,7 @@ export function mergeTensors(
   tensors: readonly Float32Array[],
   options: { base?: Float32Array; name?: string; shape?: readonly number[]; t?: number } = {},
 ): Float32Array {
-  const method = engine.registries.mergeMethods.get(spec.method);
+  const method = engine.resolve('mergeMethods', spec.method);
   const settings = settingsOf(spec, tensors.length);
   checkParameterNames(method, settings, `merge '${spec.method}'`);
   const n = tensors[0]?.length ?? 0;
@@ -51,16 +51,10 @@ export function mergeTensors(
   if (method.requiresBase && !base) throw new UsageError(`merge method '${method.id}' needs a base model`);
   const name = options.name ?? 'tensor';
   const resolved = resolveParameters(method, settings, tensors.length, name, options.t ?? 0, `merge '${spec.method}'`);
-  return engine.mergeTensor({
-    method: method.id,
-    name,
-    shape: options.shape ?? [n],
-    tensors,
-    base,
-    baseIndex: spec.baseIndex,
-    seed: tensorSeed(spec.seed ?? 0, name),
-    ...resolved,
-  });
+  const shape = options.shape ?? [n];
+  const out = engine.mergeTensor({ method: method.id, name, shape, tensors, base, baseIndex: spec.baseIndex, seed: tensorSeed(spec.seed ?? 0, name), ...resolved });
+  engine.hooks.tensorMerged.call({ method: method.id, name, shape, bytesRead: 4 * n * (tensors.length + (options.base ? 1 : 0)) });
+  return out;
 }
 
 /**

@@ -66,7 +66,7 @@ export async function runMerge(engine: Engine, configFile: string, options: RunM
   let method: MergeMethodDefinition;
   try {
     // mergekit writes snake_case (`dare_ties`); registry ids are kebab-case.
-    method = engine.registries.mergeMethods.get(config.merge_method.replace(/_/g, '-'));
+    method = engine.resolve('mergeMethods', config.merge_method.replace(/_/g, '-'));
   } catch (err) {
     throw new UsageError(`${at(['merge_method'])}: merge_method: ${errorMessage(err)}`);
   }
@@ -130,52 +130,57 @@ export async function runMerge(engine: Engine, configFile: string, options: RunM
         const inDtypes = readers.map((r) => r.checkpoint.info(plan.name).dtype);
         const models = readers.slice(0, modelDirs.length);
         const coefficients = onlyBuiltInMerge && dtype === 'BF16' && inDtypes.slice(0, models.length).every((d) => d === 'BF16') ? method.linearCoefficients?.(plan) : undefined;
+        const merged = { method: method.id, name: plan.name, shape, bytesRead: readers.reduce((n, r) => n + byteLength(r.checkpoint, plan.name), 0) };
+        function* slices(): Generator<Uint8Array> {
+          for (let start = 0; start < total; start += slice) {
+            const count = Math.min(slice, total - start);
+            // Fresh large allocations cost page faults on every slice; one reused layout does not.
+            if (coefficients) {
+              // A weighted sum of bf16 checkpoints: one fused pass per input, no widened copies.
+              const views = arena.layout([...models.map(() => count * 2), count * 4, count * 2]);
+              const raws = models.map((r, i) => r.checkpoint.readInto(plan.name, views[i], start));
+              const acc = new Float32Array(views[models.length].buffer, views[models.length].byteOffset, count);
+              if (!linearCombinationBf16(coefficients, raws, acc, views[models.length + 1])) throw new AyaError(`merge kernels refused tensor '${plan.name}'`);
+              outputBytes += views[models.length + 1].byteLength;
+              yield views[models.length + 1];
+              continue;
+            }
+            const views = arena.layout([
+              ...inDtypes.map((d) => count * DTYPE_BYTES[d]),
+              ...inDtypes.map(() => count * 4),
+              count * 4,
+              count * DTYPE_BYTES[dtype],
+            ]);
+            const floats = (v: Uint8Array) => new Float32Array(v.buffer, v.byteOffset, count);
+            const values = readers.map((r, i) => {
+              const raw = r.checkpoint.readInto(plan.name, views[i], start);
+              return toFloat32Into(inDtypes[i], raw, floats(views[readers.length + i]), plan.name);
+            });
+            const out = engine.mergeTensor({
+              method: method.id,
+              name: plan.name,
+              shape,
+              tensors: values.slice(0, modelDirs.length),
+              base: base ? (baseIndex >= 0 ? values[baseIndex] : values[modelDirs.length]) : undefined,
+              baseIndex: baseIndex >= 0 ? baseIndex : undefined,
+              parameters: plan.parameters,
+              modelParameters: plan.modelParameters,
+              seed: tensorSeed(seed, plan.name),
+              offset: start,
+              out: floats(views[2 * readers.length]),
+            });
+            const bytes = fromFloat32Into(dtype, out, views[2 * readers.length + 1], plan.name);
+            outputBytes += bytes.byteLength;
+            yield bytes;
+          }
+        }
         return {
           name: plan.name,
           dtype,
           shape,
           *bytes() {
-            for (let start = 0; start < total; start += slice) {
-              const count = Math.min(slice, total - start);
-              // Fresh large allocations cost page faults on every slice; one reused layout does not.
-              if (coefficients) {
-                // A weighted sum of bf16 checkpoints: one fused pass per input, no widened copies.
-                const views = arena.layout([...models.map(() => count * 2), count * 4, count * 2]);
-                const raws = models.map((r, i) => r.checkpoint.readInto(plan.name, views[i], start));
-                const acc = new Float32Array(views[models.length].buffer, views[models.length].byteOffset, count);
-                if (!linearCombinationBf16(coefficients, raws, acc, views[models.length + 1])) throw new AyaError(`merge kernels refused tensor '${plan.name}'`);
-                outputBytes += views[models.length + 1].byteLength;
-                yield views[models.length + 1];
-                continue;
-              }
-              const views = arena.layout([
-                ...inDtypes.map((d) => count * DTYPE_BYTES[d]),
-                ...inDtypes.map(() => count * 4),
-                count * 4,
-                count * DTYPE_BYTES[dtype],
-              ]);
-              const floats = (v: Uint8Array) => new Float32Array(v.buffer, v.byteOffset, count);
-              const values = readers.map((r, i) => {
-                const raw = r.checkpoint.readInto(plan.name, views[i], start);
-                return toFloat32Into(inDtypes[i], raw, floats(views[readers.length + i]), plan.name);
-              });
-              const merged = engine.mergeTensor({
-                method: method.id,
-                name: plan.name,
-                shape,
-                tensors: values.slice(0, modelDirs.length),
-                base: base ? (baseIndex >= 0 ? values[baseIndex] : values[modelDirs.length]) : undefined,
-                baseIndex: baseIndex >= 0 ? baseIndex : undefined,
-                parameters: plan.parameters,
-                modelParameters: plan.modelParameters,
-                seed: tensorSeed(seed, plan.name),
-                offset: start,
-                out: floats(views[2 * readers.length]),
-              });
-              const bytes = fromFloat32Into(dtype, merged, views[2 * readers.length + 1], plan.name);
-              outputBytes += bytes.byteLength;
-              yield bytes;
-            }
+            yield* slices();
+            engine.hooks.tensorMerged.call(merged);
           },
         };
       });

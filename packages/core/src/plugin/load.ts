@@ -1,5 +1,6 @@
 import { AyaError, UsageError, errorMessage } from '../errors';
 import type { Engine } from '../engine/engine';
+import { installCorePeerFallback } from './peer-fallback';
 import type { AyaPlugin } from './plugin';
 import { resolvePlugin, type ResolveOptions, type ResolvedPlugin } from './resolve';
 
@@ -35,6 +36,7 @@ export function toPlugin(exported: unknown, fallbackName: string): AyaPlugin {
 /** Requires a resolved plugin's entry; an exception while loading is an {@link AyaError} naming the plugin. */
 export function requirePlugin(resolved: ResolvedPlugin): AyaPlugin {
   let exported: unknown;
+  installCorePeerFallback();
   try {
     exported = require(resolved.path);
   } catch (err) {

@@ -1,7 +1,11 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { ZodType } from 'zod';
 import type { Engine } from '../engine/engine';
+import type { ModelConfig } from '../hf/models/config';
+import type { AttachedModule, LinearShape, LinearWrapper } from '../hf/models/model';
 import type { Reporter } from '../reporting/reporter';
+import type { AyaOptimizer } from '../training/optimizer';
+import type { ContributionKinds } from './registries';
 
 /** What every contribution to a registry carries. */
 export interface Contribution {
@@ -89,8 +93,24 @@ export interface TrainerResult {
   readonly artifacts?: Readonly<Record<string, string>>;
 }
 
+/**
+ * A contribution a trainer's options name (its loss, optimizer, adapter, reward…): resolved and
+ * validated before the first stage of a recipe runs, so a typo fails at once with `file:line`.
+ */
+export interface ContributionUse {
+  readonly kind: keyof ContributionKinds;
+  readonly id: string;
+  /** Path of the id inside the trainer's options (`['loss']`, `['adapter', 'type']`). */
+  readonly idPath: readonly (string | number)[];
+  /** The contribution's options and their path, when the options carry them (`lossConfig`). */
+  readonly config?: unknown;
+  readonly configPath?: readonly (string | number)[];
+}
+
 /** A trainer in the trainer registry, selected by id from a recipe stage or `aya-fw train <id>`. */
 export interface TrainerDefinition<C = any> extends Contribution, Configurable<C> {
+  /** The contributions its (validated) options name, checked before any stage runs. */
+  contributions?(config: C): readonly ContributionUse[];
   run(ctx: TrainerContext<C>): Promise<TrainerResult>;
 }
 
@@ -98,20 +118,49 @@ export interface TrainerDefinition<C = any> extends Contribution, Configurable<C
 
 /** An optimizer factory; `create` receives validated options. */
 export interface OptimizerDefinition<C = any> extends Contribution, Configurable<C> {
-  create(config: C): tf.Optimizer;
+  /** An {@link AyaOptimizer}: its state is checkpointed and its learning rate follows the schedule. */
+  create(config: C): AyaOptimizer;
 }
 
 // ---------------------------------------------------------------- adapters
 
-/** A model whose parameters an adapter can wrap or freeze, by name. */
+/**
+ * What an adapter sees of a model (core's `PretrainedModel` implements it): its parameters by
+ * Hugging Face name, its linear layers (names, shapes, wrapping) and the modules attached to it.
+ */
 export interface AdaptableModel {
+  /** Unique prefix of the model's tfjs variable names. */
+  readonly id: string;
+  /** Folder the model was loaded from (an adapter config's `base_model_name_or_path`). */
+  readonly source?: string;
+  /** The parsed `config.json` (sizes, `modelType`…). */
+  readonly config: ModelConfig;
   /** Every parameter by its Hugging Face name. */
   namedParameters(): ReadonlyMap<string, tf.Variable>;
+  /** A parameter by name (an error names a missing one). */
+  param(name: string): tf.Variable;
+  maybeParam(name: string): tf.Variable | undefined;
+  /** Names of the linear layers (`model.layers.0.self_attn.q_proj`), in order. */
+  linearNames(): string[];
+  linearShape(name: string): LinearShape;
+  /** Wraps a linear layer; returns the function that removes the wrapper. */
+  wrapLinear(name: string, wrapper: LinearWrapper): () => void;
+  /** Adapters attached to the model, by name: trained and saved with it while active. */
+  readonly attached: Map<string, AttachedModule>;
 }
 
-/** An adapter (LoRA, IA3, MoV, MoLoRA…): wraps a model and returns the wrapped model. */
+/**
+ * An adapter type (LoRA, IA3, MoV, MoLoRA, or a plugin's): `apply` attaches it to a model under
+ * `config.name`; `peftType` and `fromPeftConfig` let `loadAdapter` reload a saved folder
+ * (`adapter_config.json` + `adapter_model.safetensors`) through the registry.
+ */
 export interface AdapterDefinition<C = any> extends Contribution, Configurable<C> {
+  /** The `peft_type` its `adapter_config.json` carries (`LORA`, `IA3`, or the plugin's own). */
+  readonly peftType: string;
+  /** Attaches the adapter (see core's `AdapterBase`) and returns the model. */
   apply<M extends AdaptableModel>(model: M, config: C): M;
+  /** This adapter's options (before validation) from a saved `adapter_config.json`, named `name`. */
+  fromPeftConfig(peft: Readonly<Record<string, unknown>>, name: string): unknown;
 }
 
 // ---------------------------------------------------------------- merging

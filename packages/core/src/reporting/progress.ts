@@ -31,21 +31,17 @@ export function attachProgress(engine: Engine, reporter: Reporter): void {
   };
   engine.hooks.afterStage.intercept({ call: (stage) => finish(stage.name) });
 
-  let merge: { task: ProgressTask; started: number; bytesPerValue: number; bytes: number } | undefined;
+  let merge: { task: ProgressTask; started: number; bytes: number } | undefined;
   engine.hooks.beforeMerge.intercept({
     call: (info) => {
       const task = reporter.progress(`merge (${info.method})`, info.tensorCount);
-      merge = { task, started: Date.now(), bytesPerValue: info.inputBytes / Math.max(info.inputElements, 1), bytes: 0 };
+      merge = { task, started: Date.now(), bytes: 0 };
     },
   });
-  engine.hooks.mergeTensor.intercept({
-    call: (req) => {
+  engine.hooks.tensorMerged.intercept({
+    call: (tensor) => {
       if (!merge) return;
-      const length = req.tensors[0]?.length ?? 0;
-      merge.bytes += (req.tensors.length + (req.base && req.baseIndex === undefined ? 1 : 0)) * length * merge.bytesPerValue;
-      // Large tensors arrive in slices; a tensor counts once, with its last slice.
-      const numel = req.shape.reduce((a, b) => a * b, 1);
-      if ((req.offset ?? 0) + length < numel) return;
+      merge.bytes += tensor.bytesRead;
       const seconds = Math.max((Date.now() - merge.started) / 1000, 1e-3);
       merge.task.tick(1, `${(merge.bytes / 1e9 / seconds).toFixed(2)} GB/s read`);
     },

@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import type { ContributionUse } from '../registry/contributions';
 import { SAVE_DTYPES } from '../hf/models/save';
 import { ScheduleSchema } from './schedule';
-import { AdapterSpecSchema } from './adapters';
+import { AdapterSpecSchema } from '../adapters/prepare-adapter';
 
 /** Options every trainer built on the training loop takes (`with:` of a recipe stage, `--config`). */
 export const TrainingConfigSchema = z
@@ -42,3 +43,18 @@ export const TrainingConfigSchema = z
   })
   .strict();
 export type TrainingConfig = z.infer<typeof TrainingConfigSchema>;
+
+/** The optimizer and adapter a loop trainer's options name, for validation before a recipe runs. */
+export function trainingContributions(config: TrainingConfig): ContributionUse[] {
+  const uses: ContributionUse[] = [{ kind: 'optimizers', id: config.optimizer, idPath: ['optimizer'], config: config.optimizerConfig, configPath: ['optimizerConfig'] }];
+  if (config.adapter) {
+    const { type, ...options } = config.adapter;
+    uses.push({ kind: 'adapters', id: type, idPath: ['adapter', 'type'], config: options });
+  }
+  return uses;
+}
+
+/** A `loss` / `lossConfig` pair of a trainer's options, for validation before a recipe runs. */
+export function lossContribution(config: { readonly loss: string; readonly lossConfig?: unknown }): ContributionUse {
+  return { kind: 'losses', id: config.loss, idPath: ['loss'], config: config.lossConfig, configPath: ['lossConfig'] };
+}

@@ -7,4 +7,3 @@ export * from './checkpoint';
 export * from './loop';
 export * from './inputs';
 export * from './pairwise';
-export * from './adapters';

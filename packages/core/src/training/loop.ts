@@ -53,11 +53,9 @@ export interface TrainingLoopResult {
  */
 export async function runTrainingLoop<T>(spec: TrainingLoopSpec<T>): Promise<TrainingLoopResult> {
   const { engine, config, model, stage } = spec;
-  const optimizerDef = engine.registries.optimizers.get(config.optimizer);
-  const optimizerConfig = engine.parseConfig(optimizerDef, config.optimizerConfig, `${stage}: optimizerConfig`) as { learningRate?: number };
-  const optimizer = engine.createOptimizer({ optimizer: config.optimizer, config: optimizerConfig });
+  const optimizer = engine.createOptimizer({ optimizer: config.optimizer, config: config.optimizerConfig, where: `${stage}: optimizerConfig` });
   if (!(optimizer instanceof AyaOptimizer)) throw new UsageError(`optimizer '${config.optimizer}' must extend AyaOptimizer to be checkpointed`);
-  const baseLr = optimizerConfig.learningRate ?? optimizer.learningRate;
+  const baseLr = optimizer.learningRate;
   const variables = spec.variables ?? model.trainableVariables();
   if (variables.length === 0) throw new UsageError(`${stage}: no trainable parameters`);
 
@@ -87,14 +85,15 @@ export async function runTrainingLoop<T>(spec: TrainingLoopSpec<T>): Promise<Tra
   let loss = NaN;
   let done = first - 1;
   let evalMetrics: Record<string, number> = {};
-  const evaluate = (step: number) => {
+  const evaluate = async (step: number) => {
     if (!spec.evaluate) return;
     evalMetrics = spec.evaluate();
+    await engine.hooks.evaluate.promise({ stage, step, metrics: evalMetrics });
     log.write(step, Object.fromEntries(Object.entries(evalMetrics).map(([k, v]) => [`eval_${k}`, v])));
     engine.reporter.info(`${stage}: step ${step} eval ${Object.entries(evalMetrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}`);
   };
   try {
-    if (resumedFrom === undefined) evaluate(0);
+    if (resumedFrom === undefined) await evaluate(0);
     for (let step = first; step <= totalSteps; step++) {
       const started = performance.now();
       let tokens = 0;
@@ -125,14 +124,14 @@ export async function runTrainingLoop<T>(spec: TrainingLoopSpec<T>): Promise<Tra
           ...info.metrics,
         });
       }
-      if (config.evalEvery > 0 && step % config.evalEvery === 0 && step !== totalSteps) evaluate(step);
+      if (config.evalEvery > 0 && step % config.evalEvery === 0 && step !== totalSteps) await evaluate(step);
       if (config.checkpointEvery > 0 && step % config.checkpointEvery === 0 && step !== totalSteps) {
         await saveCheckpoint(engine, spec.outDir, model, optimizer, { step, totalSteps, seed: spec.seed, loss, stage });
       }
       done = step;
       if (engine.shouldStop(info)) break;
     }
-    evaluate(done);
+    await evaluate(done);
     if (done >= first) await saveCheckpoint(engine, spec.outDir, model, optimizer, { step: done, totalSteps, seed: spec.seed, loss, stage });
     const modelDir = join(spec.outDir, 'model');
     savePretrained(model, modelDir, { dtype: config.saveDtype, overwrite: true });

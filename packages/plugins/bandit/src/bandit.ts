@@ -1,4 +1,4 @@
-import { Rng, tf, UsageError, z, type Engine, type PairwiseLogps } from '@aya-fw/core';
+import { Rng, tf, z, type Engine, type PairwiseLogps } from '@aya-fw/core';
 
 const probabilities = z
   .array(z.number().nonnegative())
@@ -111,10 +111,7 @@ export function orientPairs(pairs: { first: Int32Array; second: Int32Array }, co
  * engine (loss and optimizer hooks, `trainStep`), and measures its regret.
  */
 export function trainBandit(engine: Engine, config: BanditConfig, options: { seed: number; stage: string }): BanditOutcome {
-  const loss = engine.registries.losses.get(config.loss);
-  if (loss.inputKind !== 'pairwise') {
-    throw new UsageError(`bandit: loss '${loss.id}' takes '${loss.inputKind}' inputs; the bandit feeds 'pairwise' ones`);
-  }
+  const loss = engine.prepareLoss<PairwiseLogps>(config.loss, config.lossConfig, `${options.stage}: lossConfig`, { inputKind: 'pairwise', stage: options.stage });
   const K = config.rewards.length;
   const reference = config.reference ?? Array.from({ length: K }, () => 1 / K);
   const rng = new Rng(options.seed);
@@ -124,7 +121,7 @@ export function trainBandit(engine: Engine, config: BanditConfig, options: { see
   const logRef = tf.tensor1d(reference.map(Math.log));
   const logits = tf.variable(logRef, true, `${options.stage}/logits`);
   const rewards = tf.tensor1d(config.rewards);
-  const optimizer = engine.createOptimizer({ optimizer: config.optimizer, config: config.optimizerConfig });
+  const optimizer = engine.createOptimizer({ optimizer: config.optimizer, config: config.optimizerConfig, where: `${options.stage}: optimizerConfig` });
   const stepsPerEpoch = Math.ceil(config.pairs / config.batchSize);
   const totalSteps = stepsPerEpoch * config.epochs;
   const regretCurve: number[] = [];
@@ -166,7 +163,7 @@ export function trainBandit(engine: Engine, config: BanditConfig, options: { see
               chosenRewards: pick(a, rewards),
               rejectedRewards: pick(b, rewards),
             };
-            return engine.computeLoss({ loss: loss.id, inputs, config: config.lossConfig });
+            return loss.compute(inputs);
           },
         });
         a.dispose();

@@ -1,4 +1,4 @@
-import { writeJsonAtomic, type TrainerDefinition } from '@aya-fw/core';
+import { lossContribution, writeJsonAtomic, type TrainerDefinition } from '@aya-fw/core';
 import { join } from 'node:path';
 import { BanditConfigSchema, trainBandit, type BanditConfig } from './bandit';
 
@@ -7,6 +7,10 @@ export const banditTrainer: TrainerDefinition<BanditConfig> = {
   id: 'bandit',
   description: "Softmax policy on the CoPG paper's K-armed bandit, trained with any registered pairwise loss; reports regret",
   configSchema: BanditConfigSchema,
+  contributions: (c) => [
+    lossContribution(c),
+    { kind: 'optimizers', id: c.optimizer, idPath: ['optimizer'], config: c.optimizerConfig, configPath: ['optimizerConfig'] },
+  ],
   async run(ctx) {
     const outcome = trainBandit(ctx.engine, ctx.config, { seed: ctx.seed, stage: ctx.stage });
     const file = join(ctx.outDir, 'bandit.json');

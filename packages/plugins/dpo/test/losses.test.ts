@@ -66,8 +66,8 @@ describe('mean reduction', () => {
       policyRejected: tf.div(x.policyRejected, x.rejectedLengths!),
       referenceRejected: tf.div(x.referenceRejected, x.rejectedLengths!),
     };
-    const mean = engine.computeLoss({ loss: id, inputs: x, config: { ...config, reduction: 'mean' } });
-    const sum = engine.computeLoss({ loss: id, inputs: averaged, config: { ...config, reduction: 'sum' } });
+    const mean = engine.prepareLoss(id, { ...config, reduction: 'mean' }, id).compute(x);
+    const sum = engine.prepareLoss(id, { ...config, reduction: 'sum' }, id).compute(averaged);
     expect(value(mean.loss)).toBeCloseTo(value(sum.loss), 6);
   });
 });

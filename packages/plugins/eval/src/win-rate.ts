@@ -49,9 +49,10 @@ export const winRate: TrainerDefinition<WinRateConfig> = {
   id: 'win-rate',
   description: 'Pairwise judge win-rates of models against a baseline, per language (ties half); markdown + PNG report',
   configSchema: WinRateConfigSchema,
+  contributions: (c) => [{ kind: 'judges', id: c.judge, idPath: ['judge'] }],
   async run(ctx) {
     const c = ctx.config;
-    const judge = ctx.engine.registries.judges.get(c.judge);
+    const judge = ctx.engine.resolve('judges', c.judge);
     const file = resolveInput(ctx, c.prompts, 'eval');
     const rows = await readPromptRows(ctx.engine, file);
     const baseline = greedyCompletions(resolveInput(ctx, c.baseline, 'model'), rows, c.maxNewTokens, c.batchSize);

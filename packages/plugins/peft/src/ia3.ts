@@ -1,6 +1,4 @@
-import { tf, z, type AdapterDefinition, type PretrainedModel } from '@aya-fw/core';
-import { AdapterBase, adapterParameter } from './base';
-import { isTarget } from './targets';
+import { tf, z, type AdapterDefinition, AdapterBase, adapterParameter, isTarget, type AdaptableModel } from '@aya-fw/core';
 
 /** Options of an IA3 adapter (PEFT's `IA3Config`). */
 export const Ia3ConfigSchema = z
@@ -30,7 +28,7 @@ export class Ia3Adapter extends AdapterBase {
   readonly modules: Ia3Module[] = [];
 
   constructor(
-    model: PretrainedModel,
+    model: AdaptableModel,
     readonly config: Ia3Config,
   ) {
     super(model, config.name, config.targetModules, 'ia3');
@@ -79,16 +77,18 @@ export class Ia3Adapter extends AdapterBase {
 }
 
 /** IA3 config from a PEFT `adapter_config.json`. */
-export function ia3ConfigFromPeft(peft: Record<string, unknown>, name: string): Ia3Config {
-  return Ia3ConfigSchema.parse({ name, targetModules: peft.target_modules, feedforwardModules: peft.feedforward_modules ?? [] });
+export function ia3ConfigFromPeft(peft: Readonly<Record<string, unknown>>, name: string): Record<string, unknown> {
+  return { name, targetModules: peft.target_modules, feedforwardModules: peft.feedforward_modules ?? [] };
 }
 
 export const ia3: AdapterDefinition<Ia3Config> = {
   id: 'ia3',
   description: 'IA3 in PEFT’s format: learned vectors scaling feed-forward inputs and other outputs',
   configSchema: Ia3ConfigSchema,
+  peftType: 'IA3',
   apply: (model, config) => {
-    new Ia3Adapter(model as unknown as PretrainedModel, config);
+    new Ia3Adapter(model, config);
     return model;
   },
+  fromPeftConfig: ia3ConfigFromPeft,
 };

@@ -6,10 +6,7 @@ import { moeToy } from './repro/repro';
 
 export { Ia3Adapter, ia3, Ia3ConfigSchema, ia3ConfigFromPeft, type Ia3Config } from './ia3';
 export { LoraAdapter, lora, LoraConfigSchema, loraConfigFromPeft, type LoraConfig } from './lora';
-export { loadAdapter } from './load';
 export { molora, MoloraAdapter, MoloraConfigSchema, mov, MovAdapter, MovConfigSchema, routerProbabilities, type MoloraConfig, type MovConfig } from './moe';
-export { isTarget, patternValue } from './targets';
-export { PEFT_PREFIX, readAdapterConfig, writeAdapter } from './format';
 export { moeToy, runMoeToy, TOY_METHODS, TOY_REPRO_DEFAULTS, type MoeToyResult, type ToyMethod, type ToyMethodResult, type ToyReproOptions } from './repro/repro';
 export { exactMatch, toyModel, trainToy, TOY_MODEL_CONFIG } from './repro/experiment';
 export { applyTask, randomInput, toyExample, toyExamples, TOY_TASKS, type ToyExample, type ToyTask } from './repro/tasks';

@@ -1,7 +1,4 @@
-import { Rng, tf, z, type AdapterDefinition, type PretrainedModel } from '@aya-fw/core';
-import { AdapterBase, adapterParameter } from './base';
-import { PEFT_PREFIX } from './format';
-import { patternValue } from './targets';
+import { Rng, tf, UsageError, z, type AdapterDefinition, AdapterBase, adapterParameter, PEFT_PREFIX, patternValue, type AdaptableModel } from '@aya-fw/core';
 
 /** Options of a LoRA adapter (PEFT's `LoraConfig`, camel-cased). */
 export const LoraConfigSchema = z
@@ -39,7 +36,7 @@ export class LoraAdapter extends AdapterBase {
   #merged = false;
 
   constructor(
-    model: PretrainedModel,
+    model: AdaptableModel,
     readonly config: LoraConfig,
   ) {
     super(model, config.name, config.targetModules, 'lora');
@@ -126,8 +123,8 @@ export class LoraAdapter extends AdapterBase {
 }
 
 /** LoRA config from a PEFT `adapter_config.json`. */
-export function loraConfigFromPeft(peft: Record<string, unknown>, name: string): LoraConfig {
-  return LoraConfigSchema.parse({
+export function loraConfigFromPeft(peft: Readonly<Record<string, unknown>>, name: string): Record<string, unknown> {
+  return {
     name,
     r: peft.r,
     loraAlpha: peft.lora_alpha,
@@ -137,17 +134,21 @@ export function loraConfigFromPeft(peft: Record<string, unknown>, name: string):
     rankPattern: peft.rank_pattern ?? {},
     alphaPattern: peft.alpha_pattern ?? {},
     initLoraWeights: false,
-  });
+  };
 }
 
 export const lora: AdapterDefinition<LoraConfig> = {
   id: 'lora',
   description: 'LoRA (and rsLoRA) in PEFT’s format: W + (α/r)·B·A on target modules',
   configSchema: LoraConfigSchema,
+  peftType: 'LORA',
   apply: (model, config) => {
-    new LoraAdapter(model as unknown as PretrainedModel, config);
+    new LoraAdapter(model, config);
     return model;
+  },
+  fromPeftConfig: (peft, name) => {
+    if (peft.use_dora) throw new UsageError('DoRA adapters (use_dora: true) are not supported');
+    return loraConfigFromPeft(peft, name);
   },
 };
 
-export { PEFT_PREFIX };

@@ -1,6 +1,4 @@
-import { gaussian, Rng, tf, UsageError, z, type AdapterDefinition, type PretrainedModel } from '@aya-fw/core';
-import { AdapterBase, adapterParameter } from './base';
-import { isTarget } from './targets';
+import { gaussian, Rng, tf, UsageError, z, type AdapterDefinition, AdapterBase, adapterParameter, isTarget, type AdaptableModel } from '@aya-fw/core';
 
 /**
  * Router weights for `n` experts on a `d`-dimensional activation: normal(0, 0.02), no bias
@@ -59,7 +57,7 @@ export type MoloraConfig = z.infer<typeof MoloraConfigSchema>;
  * the FFN intermediate it routes the whole activation (`mov_scaling` [n, d_ff]). Vectors start at 1.
  */
 export class MovAdapter extends AdapterBase {
-  constructor(model: PretrainedModel, readonly config: MovConfig) {
+  constructor(model: AdaptableModel, readonly config: MovConfig) {
     super(model, config.name, config.targetModules, 'mov');
     const rng = new Rng(config.seed);
     const n = config.numExperts;
@@ -124,7 +122,7 @@ export class MovAdapter extends AdapterBase {
  * softmax router on the layer input: Δ(x) = (α/r)·Σᵢ sᵢ·(x·Aᵢᵀ)·Bᵢᵀ, A ~ normal(0.02), B = 0.
  */
 export class MoloraAdapter extends AdapterBase {
-  constructor(model: PretrainedModel, readonly config: MoloraConfig) {
+  constructor(model: AdaptableModel, readonly config: MoloraConfig) {
     super(model, config.name, config.targetModules, 'molora');
     const rng = new Rng(config.seed);
     const { numExperts: n, r } = config;
@@ -173,18 +171,22 @@ export const mov: AdapterDefinition<MovConfig> = {
   id: 'mov',
   description: 'MoV: per-token soft mixture of IA3 vectors on keys, values and the FFN intermediate',
   configSchema: MovConfigSchema,
+  peftType: 'MOV',
   apply: (model, config) => {
-    new MovAdapter(model as unknown as PretrainedModel, config);
+    new MovAdapter(model, config);
     return model;
   },
+  fromPeftConfig: (peft, name) => ({ name, numExperts: peft.num_experts, topK: peft.top_k ?? undefined, targetModules: peft.target_modules, feedforwardModules: peft.feedforward_modules ?? [] }),
 };
 
 export const molora: AdapterDefinition<MoloraConfig> = {
   id: 'molora',
   description: 'MoLoRA: per-token soft mixture of LoRA experts on the target modules',
   configSchema: MoloraConfigSchema,
+  peftType: 'MOLORA',
   apply: (model, config) => {
-    new MoloraAdapter(model as unknown as PretrainedModel, config);
+    new MoloraAdapter(model, config);
     return model;
   },
+  fromPeftConfig: (peft, name) => ({ name, numExperts: peft.num_experts, topK: peft.top_k ?? undefined, r: peft.r, loraAlpha: peft.lora_alpha, targetModules: peft.target_modules }),
 };

@@ -1,9 +1,9 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { loadPretrained, SafetensorsFile, tf, type PretrainedModel } from '@aya-fw/core';
+import { loadAdapter as loadWith, loadPretrained, SafetensorsFile, tf, type Engine, type PretrainedModel } from '@aya-fw/core';
 import { createTestEngine } from '@aya-fw/core/testing';
-import peft, { Ia3Adapter, Ia3ConfigSchema, loadAdapter, LoraAdapter, LoraConfigSchema, MoloraAdapter, MoloraConfigSchema, MovAdapter, MovConfigSchema, routerProbabilities } from '@aya-fw/plugin-peft';
+import peft, { Ia3Adapter, Ia3ConfigSchema, LoraAdapter, LoraConfigSchema, MoloraAdapter, MoloraConfigSchema, MovAdapter, MovConfigSchema, routerProbabilities } from '@aya-fw/plugin-peft';
 
 const HF = resolve(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'hf');
 const expected = (() => {
@@ -33,7 +33,12 @@ function maskedDiff(got: Float32Array, want: Float32Array): number {
   return worst;
 }
 
-beforeAll(() => createTestEngine({ plugins: [peft] }));
+let engine: Engine;
+beforeAll(async () => {
+  engine = await createTestEngine({ plugins: [peft] });
+});
+/** Loads an adapter folder through the engine's adapter registry. */
+const loadAdapter = (model: PretrainedModel, dir: string, name?: string) => loadWith(engine, model, dir, name);
 
 describe('LoRA against PEFT 0.21 (fixture adapters/llama-lora)', () => {
   it('reproduces the logits with the adapter, after merge_and_unload, and the merged q_proj', () => {

@@ -20,7 +20,10 @@ import {
   tokenizePromptCompletion,
   TrainingConfigSchema,
   UsageError,
+  lossContribution,
+  trainingContributions,
   z,
+  type PairwiseLogps,
   type CompletionPair,
   type TrainerDefinition,
 } from '@aya-fw/core';
@@ -92,11 +95,10 @@ export const preferenceTrainer: TrainerDefinition<PreferenceConfig> = {
   id: 'preference',
   description: 'Offline preference training with any pairwise loss (dpo, ipo, copg, …); cached reference log-probs',
   configSchema: PreferenceConfigSchema,
+  contributions: (c) => [...trainingContributions(c), lossContribution(c)],
   async run(ctx) {
     const c = ctx.config;
-    const lossDef = ctx.engine.registries.losses.get(c.loss);
-    if (lossDef.inputKind !== 'pairwise') throw new UsageError(`${ctx.stage}: loss '${c.loss}' takes '${lossDef.inputKind}' inputs; this trainer feeds 'pairwise' ones`);
-    const lossConfig = ctx.engine.parseConfig(lossDef, c.lossConfig, `${ctx.stage}: lossConfig`);
+    const loss = ctx.engine.prepareLoss<PairwiseLogps>(c.loss, c.lossConfig, `${ctx.stage}: lossConfig`, { inputKind: 'pairwise', stage: ctx.stage });
     const modelDir = resolveInput(ctx, c.model, 'model');
     const referenceDir = c.reference ? resolveInput(ctx, c.reference, 'model') : modelDir;
     const tokenizer = Tokenizer.fromPretrained(modelDir);
@@ -139,7 +141,7 @@ export const preferenceTrainer: TrainerDefinition<PreferenceConfig> = {
     const lossOf = (batch: readonly Item[]) => {
       const policy = pairLogprobs(model, batch.map((b) => b.pair), padId);
       const inputs = pairwiseInputs(policy, { chosen: batch.map((b) => b.refChosen), rejected: batch.map((b) => b.refRejected) }, batch.map((b) => b.pair));
-      return ctx.engine.computeLoss({ loss: c.loss, inputs, config: lossConfig });
+      return loss.compute(inputs);
     };
     try {
       const result = await runTrainingLoop<Item>({

@@ -34,10 +34,14 @@ export const samplePairs: TrainerDefinition<SamplePairsConfig> = {
   id: 'sample-pairs',
   description: 'Sample completions per prompt, rank them with a judge, write best/worst preference pairs',
   configSchema: SamplePairsConfigSchema,
+  contributions: (c) => [
+    { kind: 'judges', id: c.judge, idPath: ['judge'] },
+    ...(c.reward ? [{ kind: 'rewardFunctions' as const, id: c.reward, idPath: ['reward'] }] : []),
+  ],
   async run(ctx) {
     const c = ctx.config;
-    const judge = ctx.engine.registries.judges.get(c.judge);
-    const reward = c.reward ? ctx.engine.registries.rewardFunctions.get(c.reward) : undefined;
+    const judge = ctx.engine.resolve('judges', c.judge);
+    const reward = c.reward ? ctx.engine.resolve('rewardFunctions', c.reward) : undefined;
     const modelDir = resolveInput(ctx, c.model, 'model');
     const rows = await readPromptRows(ctx.engine, resolveInput(ctx, c.prompts, 'prompts'));
     const tokenizer = Tokenizer.fromPretrained(modelDir);

@@ -6,7 +6,6 @@ import {
   trainAndHeldOut,
   readTrainingRows,
   loadPretrained,
-  logSigmoid,
   padBatch,
   batchTensors,
   resolveInput,
@@ -15,6 +14,8 @@ import {
   Tokenizer,
   tokenizePromptCompletion,
   TrainingConfigSchema,
+  lossContribution,
+  trainingContributions,
   z,
   meansByLanguage,
   type DataRow,
@@ -22,6 +23,7 @@ import {
   type TokenizedSequence,
   type TrainerDefinition,
 } from '@aya-fw/core';
+import type { RewardPairs } from './bradley-terry';
 
 /** Options of the `reward` trainer. */
 export const RewardConfigSchema = TrainingConfigSchema.extend({
@@ -31,6 +33,9 @@ export const RewardConfigSchema = TrainingConfigSchema.extend({
   data: z.string(),
   /** Margin added to every pair when the data has none (default 0). */
   margin: z.number().default(0),
+  /** Any registered loss whose inputKind is `reward-pairs` (default `bradley-terry`). */
+  loss: z.string().default('bradley-terry'),
+  lossConfig: z.record(z.string(), z.unknown()).default({}),
 }).strict();
 export type RewardConfig = z.infer<typeof RewardConfigSchema>;
 
@@ -49,25 +54,15 @@ function scores(model: PretrainedModel, pairs: readonly Pair[], padId: number): 
   return { chosen, rejected };
 }
 
-/** Bradley-Terry loss −log σ(r⁺ − r⁻ − m), averaged, with accuracy and margin metrics. */
-export function bradleyTerryLoss(chosen: tf.Tensor1D, rejected: tf.Tensor1D, margin: tf.Tensor1D) {
-  const diff = tf.sub(chosen, rejected);
-  return {
-    loss: tf.neg(tf.mean(logSigmoid(tf.sub(diff, margin)))) as tf.Scalar,
-    metrics: {
-      accuracy: tf.mean(tf.cast(tf.greater(diff, 0), 'float32')) as tf.Scalar,
-      'rewards/margin': tf.mean(diff) as tf.Scalar,
-    },
-  };
-}
-
 /** `reward`: a Bradley-Terry reward model on preference pairs, saved as `*ForSequenceClassification`. */
 export const rewardTrainer: TrainerDefinition<RewardConfig> = {
   id: 'reward',
   description: 'Bradley-Terry reward model (−log σ(r⁺ − r⁻ − margin)), saved as an HF sequence-classification checkpoint',
   configSchema: RewardConfigSchema,
+  contributions: (c) => [...trainingContributions(c), lossContribution(c)],
   async run(ctx) {
     const c = ctx.config;
+    const loss = ctx.engine.prepareLoss<RewardPairs>(c.loss, c.lossConfig, `${ctx.stage}: lossConfig`, { inputKind: 'reward-pairs', stage: ctx.stage });
     const modelDir = resolveInput(ctx, c.model, 'model');
     const tokenizer = Tokenizer.fromPretrained(modelDir);
     const model = loadPretrained(modelDir, { newHead: { numLabels: 1, seed: ctx.seed } });
@@ -88,7 +83,7 @@ export const rewardTrainer: TrainerDefinition<RewardConfig> = {
     const { train, held } = await trainAndHeldOut(ctx, c, read);
     const lossOf = (pairs: readonly Pair[]) => {
       const s = scores(model, pairs, padId);
-      return bradleyTerryLoss(s.chosen, s.rejected, tf.tensor1d(pairs.map((p) => p.margin)));
+      return loss.compute({ ...s, margin: tf.tensor1d(pairs.map((p) => p.margin)) });
     };
     try {
       const result = await runTrainingLoop<Pair>({

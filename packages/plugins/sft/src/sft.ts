@@ -19,12 +19,15 @@ import {
   tokenizeLanguageModeling,
   tokenizePromptCompletion,
   TrainingConfigSchema,
+  lossContribution,
+  trainingContributions,
   z,
   type DataRow,
   type PretrainedModel,
   type TokenizedSequence,
   type TrainerDefinition,
 } from '@aya-fw/core';
+import type { TokenLogps } from './cross-entropy';
 
 /** Options of the `sft` trainer. */
 export const SftConfigSchema = TrainingConfigSchema.extend({
@@ -38,6 +41,10 @@ export const SftConfigSchema = TrainingConfigSchema.extend({
   assistantOnly: z.boolean().default(true),
   /** Concatenate sequences into rows of maxLength (default false). */
   packing: z.boolean().default(false),
+  /** Any registered loss whose inputKind is `token-logps` (default `cross-entropy`). */
+  loss: z.string().default('cross-entropy'),
+  /** Options of the loss, validated by its schema. */
+  lossConfig: z.record(z.string(), z.unknown()).default({}),
 }).strict();
 export type SftConfig = z.infer<typeof SftConfigSchema>;
 
@@ -46,17 +53,19 @@ interface Item {
   readonly row?: DataRow;
 }
 
-/** Mean cross-entropy over the tokens the loss mask covers, [b] per sequence and overall. */
-export function maskedCrossEntropy(model: PretrainedModel, batch: readonly TokenizedSequence[], padId: number): { loss: tf.Scalar; perSequence: tf.Tensor1D } {
+/** Per-token log-likelihoods of the targets of a batch and the loss mask (the `token-logps` loss input). */
+export function tokenLogps(model: PretrainedModel, batch: readonly TokenizedSequence[], padId: number): TokenLogps {
   const t = batchTensors(padBatch(batch, padId));
   const [b, s] = t.inputIds.shape;
   const { logits } = model.forward({ inputIds: t.inputIds, attentionMask: t.attentionMask });
   const mask = tf.slice(t.lossMask, [0, 1], [b, s - 1]) as tf.Tensor2D;
-  const logps = logprobsOfTargets(tf.slice(logits, [0, 0, 0], [b, s - 1, -1]) as tf.Tensor3D, tf.slice(t.inputIds, [0, 1], [b, s - 1]), mask);
-  const counts = tf.sum(mask, 1);
-  const loss = tf.neg(tf.div(tf.sum(logps), tf.maximum(tf.sum(counts), 1))) as tf.Scalar;
-  const perSequence = tf.neg(tf.div(tf.sum(logps, 1), tf.maximum(counts, 1))) as tf.Tensor1D;
-  return { loss, perSequence };
+  const logps = logprobsOfTargets(tf.slice(logits, [0, 0, 0], [b, s - 1, -1]) as tf.Tensor3D, tf.slice(t.inputIds, [0, 1], [b, s - 1]), mask) as tf.Tensor2D;
+  return { logps, mask };
+}
+
+/** Mean cross-entropy of each sequence over its covered tokens, [b]. */
+export function sequenceCrossEntropy({ logps, mask }: TokenLogps): tf.Tensor1D {
+  return tf.neg(tf.div(tf.sum(logps, 1), tf.maximum(tf.sum(mask, 1), 1))) as tf.Tensor1D;
 }
 
 /** `sft`: causal-LM cross-entropy on the masked tokens, through the shared training loop. */
@@ -64,8 +73,10 @@ export const sftTrainer: TrainerDefinition<SftConfig> = {
   id: 'sft',
   description: 'Supervised fine-tuning: cross-entropy on completion/assistant tokens (TRL dataset formats)',
   configSchema: SftConfigSchema,
+  contributions: (c) => [...trainingContributions(c), lossContribution(c)],
   async run(ctx) {
     const c = ctx.config;
+    const loss = ctx.engine.prepareLoss<TokenLogps>(c.loss, c.lossConfig, `${ctx.stage}: lossConfig`, { inputKind: 'token-logps', stage: ctx.stage });
     const modelDir = resolveInput(ctx, c.model, 'model');
     const tokenizer = Tokenizer.fromPretrained(modelDir);
     const model = loadPretrained(modelDir);
@@ -90,14 +101,14 @@ export const sftTrainer: TrainerDefinition<SftConfig> = {
         model,
         config: c,
         items: train,
-        loss: (batch) => ({ loss: maskedCrossEntropy(model, batch.map((i) => i.seq), padId).loss }),
+        loss: (batch) => loss.compute(tokenLogps(model, batch.map((i) => i.seq), padId)),
         tokens: (batch) => batch.reduce((n, i) => n + i.seq.ids.length, 0),
         evaluate: held.length
           ? () => {
               const losses: number[] = [];
               for (let i = 0; i < held.length; i += c.batchSize) {
                 const part = held.slice(i, i + c.batchSize);
-                const per = tf.tidy(() => maskedCrossEntropy(model, part.map((x) => x.seq), padId).perSequence);
+                const per = tf.tidy(() => sequenceCrossEntropy(tokenLogps(model, part.map((x) => x.seq), padId)));
                 losses.push(...(per.dataSync() as Float32Array));
                 per.dispose();
               }

@@ -18,13 +18,15 @@ import {
   tokenizePromptCompletion,
   TrainingConfigSchema,
   UsageError,
+  lossContribution,
+  trainingContributions,
   z,
   type CompletionPair,
   type PairLogps,
   type TrainerDefinition,
 } from '@aya-fw/core';
 import { resolve } from 'node:path';
-import { SrpoConfigSchema, type SrpoLogps } from './srpo';
+import type { SrpoLogps } from './srpo';
 
 /** Options of the `srpo` trainer. */
 export const SrpoTrainerConfigSchema = TrainingConfigSchema.extend({
@@ -32,8 +34,10 @@ export const SrpoTrainerConfigSchema = TrainingConfigSchema.extend({
   reference: z.string().optional(),
   /** Preference data with text prompts. */
   data: z.string(),
-  /** Options of the SRPO loss (β, α, reduction). */
-  lossConfig: SrpoConfigSchema.default({ beta: 0.1, alpha: 0.5, reduction: 'sum' }),
+  /** Any registered loss whose inputKind is `srpo` (default `srpo`). */
+  loss: z.string().default('srpo'),
+  /** Options of the loss (for `srpo`: β, α, reduction), validated by its schema. */
+  lossConfig: z.record(z.string(), z.unknown()).default({}),
   /** The revision prompt, with `{prompt}` and `{draft}` (also what `aya-fw generate --revisions` uses). */
   revisionTemplate: z
     .string()
@@ -74,8 +78,10 @@ export const srpoTrainer: TrainerDefinition<SrpoTrainerConfig> = {
   id: 'srpo',
   description: 'Self-Improving Robust Preference Optimization: generative and self-revision terms on preference pairs',
   configSchema: SrpoTrainerConfigSchema,
+  contributions: (c) => [...trainingContributions(c), lossContribution(c)],
   async run(ctx) {
     const c = ctx.config;
+    const loss = ctx.engine.prepareLoss<SrpoLogps>(c.loss, c.lossConfig, `${ctx.stage}: lossConfig`, { inputKind: 'srpo', stage: ctx.stage });
     const modelDir = resolveInput(ctx, c.model, 'model');
     const referenceDir = c.reference ? resolveInput(ctx, c.reference, 'model') : modelDir;
     const tokenizer = Tokenizer.fromPretrained(modelDir);
@@ -124,7 +130,7 @@ export const srpoTrainer: TrainerDefinition<SrpoTrainerConfig> = {
         model,
         config: c,
         items: train,
-        loss: (batch) => ctx.engine.computeLoss({ loss: 'srpo', inputs: logps(batch), config: c.lossConfig }),
+        loss: (batch) => loss.compute(logps(batch)),
         evaluate: held.length
           ? () => {
               const ok: number[] = [];

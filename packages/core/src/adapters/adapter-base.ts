@@ -1,5 +1,8 @@
-import { tf, UsageError, type AttachedModule, type PretrainedModel } from '@aya-fw/core';
-import { writeAdapter } from './format';
+import * as tf from '@tensorflow/tfjs';
+import { UsageError } from '../errors';
+import type { AttachedModule } from '../hf/models/model';
+import type { AdaptableModel } from '../registry/contributions';
+import { writeAdapter } from './peft-format';
 import { isTarget } from './targets';
 
 /** A trainable adapter parameter holding `value` (which it takes over: the tensor itself is disposed). */
@@ -10,21 +13,23 @@ export function adapterParameter(value: tf.Tensor, name: string): tf.Variable {
 }
 
 /**
- * What every adapter shares: a unique name on its model, the linear layers it targets, its
- * parameters by PEFT key, the wrappers it installed (removed by `detach`), and saving as an
- * adapter folder with its `peftConfig()`.
+ * What every adapter shares, built-in or a plugin's: a unique name on its model, the linear
+ * layers it targets (PEFT's `target_modules` matching), its parameters by PEFT key, the wrappers
+ * it installed (removed by `detach`), a training flag, and saving as an adapter folder with its
+ * `peftConfig()` (which `loadAdapter` reads back through the adapter registry).
  */
 export abstract class AdapterBase implements AttachedModule {
   active = true;
-  /** Dropout and similar apply only while training (a trainer sets this). */
+  /** Dropout and similar apply only while training (`prepareAdapter` sets this). */
   training = false;
   readonly parameters = new Map<string, tf.Variable>();
   /** The linear layers this adapter wraps. */
   protected readonly targets: string[];
+  /** Removers of the wrappers it installed (`this.unwrap.push(model.wrapLinear(…))`), run by `detach`. */
   protected readonly unwrap: (() => void)[] = [];
 
   constructor(
-    readonly model: PretrainedModel,
+    readonly model: AdaptableModel,
     readonly name: string,
     targetModules: string | readonly string[],
     kind: string,
@@ -48,7 +53,7 @@ export abstract class AdapterBase implements AttachedModule {
     this.model.attached.delete(this.name);
   }
 
-  /** `adapter_config.json` in PEFT's schema (aya-fw's own `peft_type` for MoV and MoLoRA). */
+  /** `adapter_config.json`: PEFT's schema, with this adapter type's `peft_type`. */
   abstract peftConfig(): Record<string, unknown>;
 
   save(dir: string): void {

@@ -13,7 +13,7 @@ export type AdapterSpec = z.infer<typeof AdapterSpecSchema>;
 export function prepareAdapter(engine: Engine, model: PretrainedModel, spec: AdapterSpec | undefined, stage: string, keepTrainable: readonly string[] = []): void {
   if (!spec) return;
   const { type, ...config } = spec;
-  engine.adapt(model, { adapter: type, config });
+  engine.adapt(model, { adapter: type, config, where: `${stage}: adapter` });
   for (const [name, v] of model.namedParameters()) v.trainable = keepTrainable.includes(name);
   for (const m of model.attached.values()) if ('training' in m) (m as { training: boolean }).training = true;
   const total = [...model.namedParameters().values()].reduce((n, v) => n + v.size, 0);

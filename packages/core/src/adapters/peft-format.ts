@@ -1,6 +1,12 @@
-import { commitFolder, SafetensorsFile, tensorToWrite, tf, UsageError, writeSafetensors, type AttachedModule } from '@aya-fw/core';
+import * as tf from '@tensorflow/tfjs';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { UsageError } from '../errors';
+import { commitFolder } from '../fs/atomic';
+import type { AttachedModule } from '../hf/models/model';
+import { tensorToWrite } from '../hf/models/save';
+import { SafetensorsFile } from '../hf/safetensors/file';
+import { writeSafetensors } from '../hf/safetensors/write';
 
 /** PEFT's key prefix: the module path inside `PeftModel` (`base_model.model.` + the HF name). */
 export const PEFT_PREFIX = 'base_model.model.';
@@ -9,11 +15,14 @@ export const PEFT_PREFIX = 'base_model.model.';
 export function readAdapterConfig(dir: string): Record<string, unknown> {
   const file = join(dir, 'adapter_config.json');
   if (!existsSync(file)) throw new UsageError(`${dir}: no adapter_config.json`);
+  let value: unknown;
   try {
-    return JSON.parse(readFileSync(file, 'utf8'));
+    value = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
     throw new UsageError(`${file}: ${(err as Error).message}`);
   }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError(`${file}: expected a JSON object`);
+  return value as Record<string, unknown>;
 }
 
 /** Assigns an adapter's tensors from `adapter_model.safetensors` (PEFT keys) to its variables. */
