@@ -61,12 +61,12 @@ describe('aya-fw CLI', () => {
     writeFileSync(join(dir, 'r.yaml'), 'name: toy\nstages:\n  - trainer: bandt\n');
     const unknown = aya(['run', 'r.yaml'], dir);
     expect(unknown.status).toBe(2);
-    expect(unknown.stderr).toBe("aya-fw: error: unknown trainer 'bandt' (did you mean 'bandit'?); known: sft, reward, preference, sample-pairs, srpo, win-rate, bandit\n");
+    expect(unknown.stderr).toBe("aya-fw: error: r.yaml:3: stages[0].trainer: unknown trainer 'bandt' (did you mean 'bandit'?); known: sft, reward, preference, sample-pairs, srpo, win-rate, bandit\n");
 
     writeFileSync(join(dir, 'r.yaml'), 'name: toy\nstages:\n  - trainer: bandit\n    with: { loss: dpoo }\n');
     const loss = aya(['run', 'r.yaml', '--quiet'], dir);
     expect(loss.status).toBe(2);
-    expect(loss.stderr).toBe("aya-fw: error: unknown loss 'dpoo' (did you mean 'dpo'?); known: dpo, ipo, copg, srpo\n");
+    expect(loss.stderr).toBe("aya-fw: error: r.yaml:4: stages[0].with.loss: unknown loss 'dpoo' (did you mean 'dpo'?); known: cross-entropy, bradley-terry, dpo, ipo, copg, srpo\n");
   });
 
   it('rejects a bad option value as a usage error', () => {

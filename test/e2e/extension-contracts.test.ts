@@ -115,6 +115,7 @@ describe('recipe validation before the first stage', () => {
     ['a bad lossConfig', 'lossConfig: { beta: -1 }', 'recipe.yaml:12: stages[1].with.lossConfig.beta: Too small'],
     ['an unknown optimizer', 'optimizer: adamx', "recipe.yaml:12: stages[1].with.optimizer: unknown optimizer 'adamx'"],
     ['a bad adapter option', 'adapter: { type: lora, r: 0 }', 'recipe.yaml:12: stages[1].with.adapter.r: Too small'],
+    ['a loss of another input kind', 'loss: cross-entropy', "recipe.yaml:12: stages[1].with.loss: loss 'cross-entropy' takes 'token-logps' inputs; this trainer feeds 'pairwise' ones"],
     ['a reference to a later stage', 'reference: stage:dpo', "stages[1].with.reference: 'stage:dpo' names stage 'dpo', which does not run before 'preference'"],
   ])('refuses %s with file:line, exit 2, before sft trains', async (_, second, message) => {
     const p = await project();

@@ -119,7 +119,7 @@ export class Engine {
   prepareLoss<I = unknown>(id: string, config: unknown, where: string, options: PrepareLossOptions = {}): PreparedLoss<I> {
     const { definition, config: parsed } = this.configure('losses', id, config, where, options);
     if (options.inputKind && definition.inputKind !== options.inputKind) {
-      throw new UsageError(`${where}: loss '${id}' takes '${definition.inputKind}' inputs; this trainer feeds '${options.inputKind}' ones`);
+      throw new UsageError(`${options.stage ?? where}: loss '${id}' takes '${definition.inputKind}' inputs; this trainer feeds '${options.inputKind}' ones`);
     }
     return { id, definition, config: parsed, compute: (inputs) => this.computeLoss({ loss: id, inputs, config: parsed, stage: options.stage }) };
   }

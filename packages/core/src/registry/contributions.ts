@@ -105,6 +105,8 @@ export interface ContributionUse {
   /** The contribution's options and their path, when the options carry them (`lossConfig`). */
   readonly config?: unknown;
   readonly configPath?: readonly (string | number)[];
+  /** For a loss: the input kind the trainer feeds (a loss of another kind is refused). */
+  readonly inputKind?: string;
 }
 
 /** A trainer in the trainer registry, selected by id from a recipe stage or `aya-fw train <id>`. */

@@ -21,6 +21,8 @@ export interface PlanStageOptions {
   readonly locate?: ParseOptions['locate'];
   /** Names of the stages that run before this one (`stage:<name>` may name only them). */
   readonly earlier?: readonly string[];
+  /** Where the trainer id stands (`recipe.yaml:3: stages[0].trainer`), for an unknown trainer. */
+  readonly trainerAt?: string;
   readonly outDir: string;
 }
 
@@ -33,7 +35,13 @@ export interface PlanStageOptions {
 export function planStage(engine: Engine, name: string, trainerId: string, raw: unknown, options: PlanStageOptions): PlannedStage {
   const prefix = options.prefix ?? [];
   const at = (path: readonly (string | number)[]) => options.locate?.([...prefix, ...path]) ?? options.where;
-  const trainer = engine.resolve('trainers', trainerId);
+  let trainer: TrainerDefinition;
+  try {
+    trainer = engine.resolve('trainers', trainerId);
+  } catch (err) {
+    if (!options.trainerAt) throw err;
+    throw new UsageError(`${options.trainerAt}: ${errorMessage(err)}`, { cause: err });
+  }
   const config = engine.parseConfig(trainer, raw, options.where, { prefix, locate: options.locate }) as Record<string, unknown>;
   for (const use of trainer.contributions?.(config) ?? []) configureUse(engine, config, use, at, prefix, options.locate);
   if (options.earlier) checkStageReferences(config, options.earlier, name, (path) => `${at(path)}: ${formatPath([...prefix, ...path])}`);
@@ -53,6 +61,10 @@ function configureUse(
     definition = engine.resolve(use.kind, use.id);
   } catch (err) {
     throw new UsageError(`${at(use.idPath)}: ${formatPath([...prefix, ...use.idPath])}: ${errorMessage(err)}`, { cause: err });
+  }
+  const kind = (definition as { inputKind?: string }).inputKind;
+  if (use.inputKind && kind !== use.inputKind) {
+    throw new UsageError(`${at(use.idPath)}: ${formatPath([...prefix, ...use.idPath])}: loss '${use.id}' takes '${kind}' inputs; this trainer feeds '${use.inputKind}' ones`);
   }
   const path = use.configPath ?? use.idPath.slice(0, -1);
   const parsed = engine.parseConfig(definition as { id: string }, use.config, at(path), { prefix: [...prefix, ...path], locate });

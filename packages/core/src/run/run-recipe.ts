@@ -30,6 +30,7 @@ export async function runRecipe(engine: Engine, loaded: LoadedRecipe, options: R
       prefix: ['stages', i, 'with'],
       locate: source.locate,
       earlier: recipe.stages.slice(0, i).map((s) => s.name),
+      trainerAt: `${source.locate(['stages', i, 'trainer']) ?? source.file}: stages[${i}].trainer`,
       outDir: join(options.outDir, stage.name),
     }),
   );

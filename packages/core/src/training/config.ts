@@ -54,7 +54,7 @@ export function trainingContributions(config: TrainingConfig): ContributionUse[]
   return uses;
 }
 
-/** A `loss` / `lossConfig` pair of a trainer's options, for validation before a recipe runs. */
-export function lossContribution(config: { readonly loss: string; readonly lossConfig?: unknown }): ContributionUse {
-  return { kind: 'losses', id: config.loss, idPath: ['loss'], config: config.lossConfig, configPath: ['lossConfig'] };
+/** A `loss` / `lossConfig` pair of a trainer's options that feeds `inputKind` inputs, for validation before a recipe runs. */
+export function lossContribution(config: { readonly loss: string; readonly lossConfig?: unknown }, inputKind: string): ContributionUse {
+  return { kind: 'losses', id: config.loss, idPath: ['loss'], config: config.lossConfig, configPath: ['lossConfig'], inputKind };
 }

@@ -7,3 +7,4 @@ export * from './checkpoint';
 export * from './loop';
 export * from './inputs';
 export * from './pairwise';
+export * from './loop-trainer';

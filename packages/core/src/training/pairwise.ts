@@ -6,6 +6,9 @@ import { writeJsonAtomic } from '../fs/atomic';
 import { padBatch, sequenceLogprobs } from '../data/batch';
 import { completionSequence, type PromptCompletionIds } from '../data/tokenize';
 import type { PretrainedModel } from '../hf/models/model';
+import { loadPretrained } from '../hf/models/load';
+import { paddingTokenId } from '../hf/generation/special-tokens';
+import type { Tokenizer } from '../hf/tokenizer/tokenizer';
 import type { DataRow, PairwiseLogps } from '../registry/contributions';
 
 /** One prompt with two tokenized completions (chosen first where there is a preference). */
@@ -101,4 +104,24 @@ export function referenceLogprobs(
   mkdirSync(options.cacheDir, { recursive: true });
   writeJsonAtomic(file, { chosen, rejected });
   return { chosen, rejected, cached: false };
+}
+
+/**
+ * Loads the frozen reference model from `referenceDir`, takes its log-probs of every pair from
+ * {@link referenceLogprobs} (computed or read from the cache), frees it, and returns them with
+ * the padding id the policy's batches use.
+ */
+export function referenceLogprobsFrom(
+  referenceDir: string,
+  tokenizer: Tokenizer,
+  pairs: readonly CompletionPair[],
+  options: { batchSize: number; cacheDir: string },
+): { chosen: number[]; rejected: number[]; cached: boolean; padId: number } {
+  const reference = loadPretrained(referenceDir, { trainable: false });
+  try {
+    const padId = paddingTokenId(reference, tokenizer);
+    return { ...referenceLogprobs(reference, referenceDir, pairs, { padId, ...options }), padId };
+  } finally {
+    reference.dispose();
+  }
 }

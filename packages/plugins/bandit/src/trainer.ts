@@ -8,7 +8,7 @@ export const banditTrainer: TrainerDefinition<BanditConfig> = {
   description: "Softmax policy on the CoPG paper's K-armed bandit, trained with any registered pairwise loss; reports regret",
   configSchema: BanditConfigSchema,
   contributions: (c) => [
-    lossContribution(c),
+    lossContribution(c, 'pairwise'),
     { kind: 'optimizers', id: c.optimizer, idPath: ['optimizer'], config: c.optimizerConfig, configPath: ['optimizerConfig'] },
   ],
   async run(ctx) {

@@ -54,7 +54,7 @@ describe('bandit training', () => {
     const { definePlugin } = await import('@aya-fw/core');
     engine.use(definePlugin({ name: 'x', contributes: { losses: [{ id: 'xent', description: 'x', inputKind: 'token', compute: () => ({ loss: tf.scalar(0) }) }] } }));
     expect(() => trainBandit(engine, BanditConfigSchema.parse({ loss: 'xent' }), { seed: 0, stage: 's' })).toThrow(
-      "bandit: loss 'xent' takes 'token' inputs; the bandit feeds 'pairwise' ones",
+      "s: loss 'xent' takes 'token' inputs; this trainer feeds 'pairwise' ones",
     );
   });
 

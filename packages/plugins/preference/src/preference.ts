@@ -1,31 +1,24 @@
 import {
-  paddingTokenId,
+  defineLoopTrainer,
   prepareAdapter,
   batchTensors,
   completionSequence,
   padBatch,
-  loopContext,
-  loopTrainerResult,
   trainAndHeldOut,
   readTrainingRows,
   loadPretrained,
   meansByLanguage,
   pairLogprobs,
   pairwiseInputs,
-  referenceLogprobs,
+  referenceLogprobsFrom,
   resolveInput,
-  runTrainingLoop,
   tf,
   Tokenizer,
   tokenizePromptCompletion,
   TrainingConfigSchema,
   UsageError,
-  lossContribution,
-  trainingContributions,
   z,
-  type PairwiseLogps,
   type CompletionPair,
-  type TrainerDefinition,
 } from '@aya-fw/core';
 import { resolve } from 'node:path';
 
@@ -91,14 +84,13 @@ function scoreWithRewardModel(dir: string, pairs: readonly CompletionPair[], bat
  * Reference log-probs are computed once (and cached on disk); each step runs the policy on
  * both completions of every pair and hands the per-sequence log-likelihoods to the loss.
  */
-export const preferenceTrainer: TrainerDefinition<PreferenceConfig> = {
+export const preferenceTrainer = defineLoopTrainer<PreferenceConfig, Item>({
   id: 'preference',
   description: 'Offline preference training with any pairwise loss (dpo, ipo, copg, …); cached reference log-probs',
   configSchema: PreferenceConfigSchema,
-  contributions: (c) => [...trainingContributions(c), lossContribution(c)],
-  async run(ctx) {
+  inputKind: 'pairwise',
+  async setup(ctx, loss) {
     const c = ctx.config;
-    const loss = ctx.engine.prepareLoss<PairwiseLogps>(c.loss, c.lossConfig, `${ctx.stage}: lossConfig`, { inputKind: 'pairwise', stage: ctx.stage });
     const modelDir = resolveInput(ctx, c.model, 'model');
     const referenceDir = c.reference ? resolveInput(ctx, c.reference, 'model') : modelDir;
     const tokenizer = Tokenizer.fromPretrained(modelDir);
@@ -122,58 +114,30 @@ export const preferenceTrainer: TrainerDefinition<PreferenceConfig> = {
       split = { train: scored.slice(0, split.train.length), held: scored.slice(split.train.length) };
     }
 
-    const reference = loadPretrained(referenceDir, { trainable: false });
-    const padId = paddingTokenId(reference, tokenizer);
     const pairs = [...split.train, ...split.held];
-    let ref: { chosen: number[]; rejected: number[]; cached: boolean };
-    try {
-      ref = referenceLogprobs(reference, referenceDir, pairs, { padId, batchSize: c.batchSize, cacheDir: resolve(ctx.baseDir, c.cacheDir ?? '.aya-fw-cache') });
-    } finally {
-      reference.dispose();
-    }
+    const ref = referenceLogprobsFrom(referenceDir, tokenizer, pairs, { batchSize: c.batchSize, cacheDir: resolve(ctx.baseDir, c.cacheDir ?? '.aya-fw-cache') });
+    const padId = ref.padId;
     ctx.reporter.info(`${ctx.stage}: reference log-probs of ${pairs.length} pairs ${ref.cached ? 'read from the cache' : 'computed and cached'}`);
     const items = pairs.map((pair, i): Item => ({ pair, refChosen: ref.chosen[i], refRejected: ref.rejected[i] }));
-    const train = items.slice(0, split.train.length);
-    const held = items.slice(split.train.length);
 
     const model = loadPretrained(modelDir);
     prepareAdapter(ctx.engine, model, c.adapter, ctx.stage);
-    const lossOf = (batch: readonly Item[]) => {
-      const policy = pairLogprobs(model, batch.map((b) => b.pair), padId);
-      const inputs = pairwiseInputs(policy, { chosen: batch.map((b) => b.refChosen), rejected: batch.map((b) => b.refRejected) }, batch.map((b) => b.pair));
-      return loss.compute(inputs);
+    const refs = (batch: readonly Item[]) => ({ chosen: batch.map((b) => b.refChosen), rejected: batch.map((b) => b.refRejected) });
+    return {
+      model,
+      train: items.slice(0, split.train.length),
+      held: items.slice(split.train.length),
+      loss: (batch) => loss.compute(pairwiseInputs(pairLogprobs(model, batch.map((b) => b.pair), padId), refs(batch), batch.map((b) => b.pair))),
+      tokens: (batch) => batch.reduce((n, b) => n + b.pair.chosen.completionIds.length + b.pair.rejected.completionIds.length, 0),
+      evalValues: (batch) => {
+        const p = pairLogprobs(model, batch.map((b) => b.pair), padId);
+        const r = refs(batch);
+        return tf.sub(tf.sub(p.chosen, tf.tensor1d(r.chosen)), tf.sub(p.rejected, tf.tensor1d(r.rejected))) as tf.Tensor1D;
+      },
+      evalMetrics: (held, margins) => ({
+        ...meansByLanguage(held.map((h, i) => ({ h, margin: margins[i] })), (r) => (r.margin > 0 ? 1 : 0), (r) => r.h.pair.row.language, 'accuracy'),
+        margin: margins.reduce((a, b) => a + b, 0) / margins.length,
+      }),
     };
-    try {
-      const result = await runTrainingLoop<Item>({
-        ...loopContext(ctx),
-        model,
-        config: c,
-        items: train,
-        loss: lossOf,
-        tokens: (batch) => batch.reduce((n, b) => n + b.pair.chosen.completionIds.length + b.pair.rejected.completionIds.length, 0),
-        evaluate: held.length
-          ? () => {
-              const margins: number[] = [];
-              for (let i = 0; i < held.length; i += c.batchSize) {
-                const part = held.slice(i, i + c.batchSize);
-                const m = tf.tidy(() => {
-                  const p = pairLogprobs(model, part.map((b) => b.pair), padId);
-                  return tf.sub(tf.sub(p.chosen, tf.tensor1d(part.map((b) => b.refChosen))), tf.sub(p.rejected, tf.tensor1d(part.map((b) => b.refRejected))));
-                });
-                margins.push(...(m.dataSync() as Float32Array));
-                m.dispose();
-              }
-              const rows = held.map((h, i) => ({ h, margin: margins[i] }));
-              return {
-                ...meansByLanguage(rows, (r) => (r.margin > 0 ? 1 : 0), (r) => r.h.pair.row.language, 'accuracy'),
-                margin: margins.reduce((a, b) => a + b, 0) / margins.length,
-              };
-            }
-          : undefined,
-      });
-      return loopTrainerResult(result, ctx.outDir);
-    } finally {
-      model.dispose();
-    }
   },
-};
+});

@@ -1,27 +1,22 @@
 import {
+  defineLoopTrainer,
   paddingTokenId,
   prepareAdapter,
-  loopContext,
-  loopTrainerResult,
   trainAndHeldOut,
   readTrainingRows,
   loadPretrained,
   padBatch,
   batchTensors,
   resolveInput,
-  runTrainingLoop,
   tf,
   Tokenizer,
   tokenizePromptCompletion,
   TrainingConfigSchema,
-  lossContribution,
-  trainingContributions,
   z,
   meansByLanguage,
   type DataRow,
   type PretrainedModel,
   type TokenizedSequence,
-  type TrainerDefinition,
 } from '@aya-fw/core';
 import type { RewardPairs } from './bradley-terry';
 
@@ -54,20 +49,16 @@ function scores(model: PretrainedModel, pairs: readonly Pair[], padId: number): 
   return { chosen, rejected };
 }
 
-/** `reward`: a Bradley-Terry reward model on preference pairs, saved as `*ForSequenceClassification`. */
-export const rewardTrainer: TrainerDefinition<RewardConfig> = {
+/** `reward`: a Bradley-Terry reward model (or any `reward-pairs` loss) on preference pairs, saved as `*ForSequenceClassification`. */
+export const rewardTrainer = defineLoopTrainer<RewardConfig, Pair>({
   id: 'reward',
   description: 'Bradley-Terry reward model (−log σ(r⁺ − r⁻ − margin)), saved as an HF sequence-classification checkpoint',
   configSchema: RewardConfigSchema,
-  contributions: (c) => [...trainingContributions(c), lossContribution(c)],
-  async run(ctx) {
+  inputKind: 'reward-pairs',
+  async setup(ctx, loss) {
     const c = ctx.config;
-    const loss = ctx.engine.prepareLoss<RewardPairs>(c.loss, c.lossConfig, `${ctx.stage}: lossConfig`, { inputKind: 'reward-pairs', stage: ctx.stage });
     const modelDir = resolveInput(ctx, c.model, 'model');
     const tokenizer = Tokenizer.fromPretrained(modelDir);
-    const model = loadPretrained(modelDir, { newHead: { numLabels: 1, seed: ctx.seed } });
-    prepareAdapter(ctx.engine, model, c.adapter, ctx.stage, ['score.weight']);
-    const padId = paddingTokenId(model, tokenizer);
     const opts = { maxLength: c.maxLength, maxPromptLength: c.maxPromptLength };
     const read = async (file: string) => {
       return (await readTrainingRows(ctx, file, ['preference'], c.skipBadRows)).map(({ example, row, where }): Pair => {
@@ -81,37 +72,20 @@ export const rewardTrainer: TrainerDefinition<RewardConfig> = {
       });
     };
     const { train, held } = await trainAndHeldOut(ctx, c, read);
-    const lossOf = (pairs: readonly Pair[]) => {
-      const s = scores(model, pairs, padId);
-      return loss.compute({ ...s, margin: tf.tensor1d(pairs.map((p) => p.margin)) });
+    const model = loadPretrained(modelDir, { newHead: { numLabels: 1, seed: ctx.seed } });
+    prepareAdapter(ctx.engine, model, c.adapter, ctx.stage, ['score.weight']);
+    const padId = paddingTokenId(model, tokenizer);
+    return {
+      model,
+      train,
+      held,
+      loss: (pairs) => loss.compute({ ...scores(model, pairs, padId), margin: tf.tensor1d(pairs.map((p) => p.margin)) } satisfies RewardPairs),
+      tokens: (batch) => batch.reduce((n, p) => n + p.chosen.ids.length + p.rejected.ids.length, 0),
+      evalValues: (pairs) => {
+        const s = scores(model, pairs, padId);
+        return tf.cast(tf.greater(s.chosen, s.rejected), 'float32') as tf.Tensor1D;
+      },
+      evalMetrics: (pairs, correct) => meansByLanguage(pairs.map((p, i) => ({ p, ok: correct[i] })), (x) => x.ok, (x) => x.p.row.language, 'accuracy'),
     };
-    try {
-      const result = await runTrainingLoop<Pair>({
-        ...loopContext(ctx),
-        model,
-        config: c,
-        items: train,
-        loss: lossOf,
-        tokens: (batch) => batch.reduce((n, p) => n + p.chosen.ids.length + p.rejected.ids.length, 0),
-        evaluate: held.length
-          ? () => {
-              const correct: number[] = [];
-              for (let i = 0; i < held.length; i += c.batchSize) {
-                const part = held.slice(i, i + c.batchSize);
-                const d = tf.tidy(() => {
-                  const s = scores(model, part, padId);
-                  return tf.sub(s.chosen, s.rejected);
-                });
-                correct.push(...Array.from(d.dataSync(), (x) => (x > 0 ? 1 : 0)));
-                d.dispose();
-              }
-              return meansByLanguage(held.map((p, i) => ({ p, ok: correct[i] })), (x) => x.ok, (x) => x.p.row.language, 'accuracy');
-            }
-          : undefined,
-      });
-      return loopTrainerResult(result, ctx.outDir);
-    } finally {
-      model.dispose();
-    }
   },
-};
+});

@@ -3,8 +3,7 @@ import {
   prepareAdapter,
   batchTensors,
   completionSequence,
-  loopContext,
-  loopTrainerResult,
+  defineLoopTrainer,
   trainAndHeldOut,
   readTrainingRows,
   loadPretrained,
@@ -13,19 +12,15 @@ import {
   pack,
   padBatch,
   resolveInput,
-  runTrainingLoop,
   tf,
   Tokenizer,
   tokenizeLanguageModeling,
   tokenizePromptCompletion,
   TrainingConfigSchema,
-  lossContribution,
-  trainingContributions,
   z,
   type DataRow,
   type PretrainedModel,
   type TokenizedSequence,
-  type TrainerDefinition,
 } from '@aya-fw/core';
 import type { TokenLogps } from './cross-entropy';
 
@@ -68,20 +63,16 @@ export function sequenceCrossEntropy({ logps, mask }: TokenLogps): tf.Tensor1D {
   return tf.neg(tf.div(tf.sum(logps, 1), tf.maximum(tf.sum(mask, 1), 1))) as tf.Tensor1D;
 }
 
-/** `sft`: causal-LM cross-entropy on the masked tokens, through the shared training loop. */
-export const sftTrainer: TrainerDefinition<SftConfig> = {
+/** `sft`: causal-LM cross-entropy (or any `token-logps` loss) on the masked tokens, through the shared training loop. */
+export const sftTrainer = defineLoopTrainer<SftConfig, Item>({
   id: 'sft',
   description: 'Supervised fine-tuning: cross-entropy on completion/assistant tokens (TRL dataset formats)',
   configSchema: SftConfigSchema,
-  contributions: (c) => [...trainingContributions(c), lossContribution(c)],
-  async run(ctx) {
+  inputKind: 'token-logps',
+  async setup(ctx, loss) {
     const c = ctx.config;
-    const loss = ctx.engine.prepareLoss<TokenLogps>(c.loss, c.lossConfig, `${ctx.stage}: lossConfig`, { inputKind: 'token-logps', stage: ctx.stage });
     const modelDir = resolveInput(ctx, c.model, 'model');
     const tokenizer = Tokenizer.fromPretrained(modelDir);
-    const model = loadPretrained(modelDir);
-    prepareAdapter(ctx.engine, model, c.adapter, ctx.stage);
-    const padId = paddingTokenId(model, tokenizer);
     const opts = { maxLength: c.maxLength, maxPromptLength: c.maxPromptLength, assistantOnly: c.assistantOnly };
     const read = async (file: string) => {
       return (await readTrainingRows(ctx, file, ['language-modeling', 'prompt-completion'], c.skipBadRows)).map(({ example, row, where }): Item => {
@@ -93,32 +84,18 @@ export const sftTrainer: TrainerDefinition<SftConfig> = {
       });
     };
     const split = await trainAndHeldOut(ctx, c, read);
-    const train: Item[] = c.packing ? pack(split.train.map((i) => i.seq), c.maxLength).map((seq) => ({ seq })) : split.train;
-    const held = split.held;
-    try {
-      const result = await runTrainingLoop<Item>({
-        ...loopContext(ctx),
-        model,
-        config: c,
-        items: train,
-        loss: (batch) => loss.compute(tokenLogps(model, batch.map((i) => i.seq), padId)),
-        tokens: (batch) => batch.reduce((n, i) => n + i.seq.ids.length, 0),
-        evaluate: held.length
-          ? () => {
-              const losses: number[] = [];
-              for (let i = 0; i < held.length; i += c.batchSize) {
-                const part = held.slice(i, i + c.batchSize);
-                const per = tf.tidy(() => sequenceCrossEntropy(tokenLogps(model, part.map((x) => x.seq), padId)));
-                losses.push(...(per.dataSync() as Float32Array));
-                per.dispose();
-              }
-              return meansByLanguage(held.map((h, i) => ({ h, loss: losses[i] })), (x) => x.loss, (x) => x.h.row?.language, 'loss');
-            }
-          : undefined,
-      });
-      return loopTrainerResult(result, ctx.outDir);
-    } finally {
-      model.dispose();
-    }
+    const model = loadPretrained(modelDir);
+    prepareAdapter(ctx.engine, model, c.adapter, ctx.stage);
+    const padId = paddingTokenId(model, tokenizer);
+    const logps = (batch: readonly Item[]) => tokenLogps(model, batch.map((i) => i.seq), padId);
+    return {
+      model,
+      train: c.packing ? pack(split.train.map((i) => i.seq), c.maxLength).map((seq) => ({ seq })) : split.train,
+      held: split.held,
+      loss: (batch) => loss.compute(logps(batch)),
+      tokens: (batch) => batch.reduce((n, i) => n + i.seq.ids.length, 0),
+      evalValues: (batch) => sequenceCrossEntropy(logps(batch)),
+      evalMetrics: (held, losses) => meansByLanguage(held.map((h, i) => ({ h, loss: losses[i] })), (x) => x.loss, (x) => x.h.row?.language, 'loss'),
+    };
   },
-};
+});

@@ -1,29 +1,23 @@
 import {
-  paddingTokenId,
+  defineLoopTrainer,
   prepareAdapter,
+  referenceLogprobsFrom,
   DEFAULT_REVISION_TEMPLATE,
-  loopContext,
-  loopTrainerResult,
   trainAndHeldOut,
   readTrainingRows,
   loadPretrained,
   meansByLanguage,
   pairLogprobs,
-  referenceLogprobs,
   resolveInput,
   revisionPrompt,
-  runTrainingLoop,
   tf,
   Tokenizer,
   tokenizePromptCompletion,
   TrainingConfigSchema,
   UsageError,
-  lossContribution,
-  trainingContributions,
   z,
   type CompletionPair,
   type PairLogps,
-  type TrainerDefinition,
 } from '@aya-fw/core';
 import { resolve } from 'node:path';
 import type { SrpoLogps } from './srpo';
@@ -74,14 +68,13 @@ function terms(lp: PairLogps, ref: readonly number[][]): SrpoLogps {
  * y_w, y_l), (revise y_w → y_w, y_l) — whose policy and cached reference log-likelihoods feed
  * the `srpo` loss (or any loss taking `srpo` inputs).
  */
-export const srpoTrainer: TrainerDefinition<SrpoTrainerConfig> = {
+export const srpoTrainer = defineLoopTrainer<SrpoTrainerConfig, Triple>({
   id: 'srpo',
   description: 'Self-Improving Robust Preference Optimization: generative and self-revision terms on preference pairs',
   configSchema: SrpoTrainerConfigSchema,
-  contributions: (c) => [...trainingContributions(c), lossContribution(c)],
-  async run(ctx) {
+  inputKind: 'srpo',
+  async setup(ctx, loss) {
     const c = ctx.config;
-    const loss = ctx.engine.prepareLoss<SrpoLogps>(c.loss, c.lossConfig, `${ctx.stage}: lossConfig`, { inputKind: 'srpo', stage: ctx.stage });
     const modelDir = resolveInput(ctx, c.model, 'model');
     const referenceDir = c.reference ? resolveInput(ctx, c.reference, 'model') : modelDir;
     const tokenizer = Tokenizer.fromPretrained(modelDir);
@@ -103,53 +96,28 @@ export const srpoTrainer: TrainerDefinition<SrpoTrainerConfig> = {
     };
     const split = await trainAndHeldOut(ctx, c, read);
     const rows = [...split.train, ...split.held];
-    const reference = loadPretrained(referenceDir, { trainable: false });
-    const padId = paddingTokenId(reference, tokenizer);
-    let ref: { chosen: number[]; rejected: number[] };
-    try {
-      ref = referenceLogprobs(reference, referenceDir, rows.flat(), { padId, batchSize: c.batchSize, cacheDir: resolve(ctx.baseDir, c.cacheDir ?? '.aya-fw-cache') });
-    } finally {
-      reference.dispose();
-    }
+    const ref = referenceLogprobsFrom(referenceDir, tokenizer, rows.flat(), { batchSize: c.batchSize, cacheDir: resolve(ctx.baseDir, c.cacheDir ?? '.aya-fw-cache') });
     const items: Triple[] = rows.map((pairs, i) => ({
       pairs,
       ref: [0, 1, 2].flatMap((j) => [ref.chosen[3 * i + j], ref.rejected[3 * i + j]]),
     }));
-    const train = items.slice(0, split.train.length);
-    const held = items.slice(split.train.length);
     const model = loadPretrained(modelDir);
     prepareAdapter(ctx.engine, model, c.adapter, ctx.stage);
     const logps = (batch: readonly Triple[]) => {
       // One forward over 6 sequences per row: all generation pairs, then all revisions of y_l, then of y_w.
-      const lp = pairLogprobs(model, [0, 1, 2].flatMap((j) => batch.map((t) => t.pairs[j])), padId);
+      const lp = pairLogprobs(model, [0, 1, 2].flatMap((j) => batch.map((t) => t.pairs[j])), ref.padId);
       return terms(lp, batch.map((t) => t.ref as number[]));
     };
-    try {
-      const result = await runTrainingLoop<Triple>({
-        ...loopContext(ctx),
-        model,
-        config: c,
-        items: train,
-        loss: (batch) => loss.compute(logps(batch)),
-        evaluate: held.length
-          ? () => {
-              const ok: number[] = [];
-              for (let i = 0; i < held.length; i += c.batchSize) {
-                const part = held.slice(i, i + c.batchSize);
-                const m = tf.tidy(() => {
-                  const x = logps(part);
-                  return tf.sub(tf.sub(x.chosen.policy, x.chosen.reference), tf.sub(x.rejected.policy, x.rejected.reference));
-                });
-                ok.push(...Array.from(m.dataSync(), (v) => (v > 0 ? 1 : 0)));
-                m.dispose();
-              }
-              return meansByLanguage(held.map((t, i) => ({ t, ok: ok[i] })), (x) => x.ok, (x) => x.t.pairs[0].row.language, 'accuracy');
-            }
-          : undefined,
-      });
-      return loopTrainerResult(result, ctx.outDir);
-    } finally {
-      model.dispose();
-    }
+    return {
+      model,
+      train: items.slice(0, split.train.length),
+      held: items.slice(split.train.length),
+      loss: (batch) => loss.compute(logps(batch)),
+      evalValues: (batch) => {
+        const x = logps(batch);
+        return tf.cast(tf.greater(tf.sub(x.chosen.policy, x.chosen.reference), tf.sub(x.rejected.policy, x.rejected.reference)), 'float32') as tf.Tensor1D;
+      },
+      evalMetrics: (held, ok) => meansByLanguage(held.map((t, i) => ({ t, ok: ok[i] })), (x) => x.ok, (x) => x.t.pairs[0].row.language, 'accuracy'),
+    };
   },
-};
+});

@@ -1,19 +1,11 @@
 import type { ModelConfig, ModelType } from './config';
-import { COHERE_TRAITS, GEMMA2_TRAITS, LLAMA_TRAITS, ropeDecoder } from './decoder';
-import { gpt2 } from './gpt2';
 import type { Architecture, ModelTask } from './model';
-
-const llamaLike = ropeDecoder(LLAMA_TRAITS);
+import { MODEL_TYPES } from './model-types';
 
 /** The architecture of each supported `model_type`. */
-export const ARCHITECTURES: Readonly<Record<ModelType, Architecture>> = Object.freeze({
-  llama: llamaLike,
-  mistral: llamaLike,
-  qwen2: llamaLike,
-  gemma2: ropeDecoder(GEMMA2_TRAITS),
-  cohere: ropeDecoder(COHERE_TRAITS),
-  gpt2,
-});
+export const ARCHITECTURES: Readonly<Record<ModelType, Architecture>> = Object.freeze(
+  Object.fromEntries(Object.entries(MODEL_TYPES).map(([type, def]) => [type, def.architecture])) as Record<ModelType, Architecture>,
+);
 
 /** `*ForSequenceClassification` checkpoints carry a reward/classification head; everything else is a causal LM. */
 export function taskOf(config: ModelConfig): ModelTask {
@@ -30,7 +22,7 @@ export function parameterShapes(config: ModelConfig, task: ModelTask): Map<strin
 
 /** The `architectures` entry transformers expects for a model type and task. */
 export function architectureName(config: ModelConfig, task: ModelTask): string {
-  const base = { llama: 'Llama', mistral: 'Mistral', qwen2: 'Qwen2', gemma2: 'Gemma2', cohere: 'Cohere', gpt2: 'GPT2' }[config.modelType];
-  if (task === 'sequence-classification') return `${base}ForSequenceClassification`;
-  return config.modelType === 'gpt2' ? 'GPT2LMHeadModel' : `${base}ForCausalLM`;
+  const type = MODEL_TYPES[config.modelType];
+  if (task === 'sequence-classification') return `${type.className}ForSequenceClassification`;
+  return type.causalLmClass ?? `${type.className}ForCausalLM`;
 }
