@@ -152,6 +152,8 @@ export function buildProgram(): Command {
     .description("reproduce a paper's own check (copg-bandit, moe-toy, …)")
     .argument('<id>', 'reproduction id')
     .option('--seed <n>', 'seed (default 0)', parseSeed)
+    .option('--out <dir>', 'folder for the reproduction\'s files (default runs/repro-<id>)')
+    .option('--size <size>', 'full (default) or reduced (the size the test suite runs)')
     .action(action((id: string, _o: unknown, cmd: Command) => reproCommand(id, cmd.optsWithGlobals())));
 
   return program;

@@ -54,6 +54,7 @@ export { computeThreads, loadNativeAddon, NATIVE_ADDON_PATH, nativeKernelsStatus
 export * from './data';
 export * from './training';
 export * from './adapters';
+export * from './rewards';
 export * from './bench/train';
 export * from './fs/atomic';
 export * from './fs/background-writer';

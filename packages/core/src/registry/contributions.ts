@@ -251,9 +251,24 @@ export interface DatasetFormatDefinition extends Contribution {
   read(file: string): AsyncIterable<DataRecord>;
 }
 
-/** A programmatic reward: a score for a completion of a prompt. */
-export interface RewardFunctionDefinition extends Contribution {
-  score(prompt: string, completion: string, row: DataRow): number;
+/** One completion to score, with its prompt and the dataset row it came from (every column, `language`…). */
+export interface RewardItem {
+  readonly prompt: string;
+  readonly completion: string;
+  readonly row: DataRow;
+}
+
+/** A reward for one completion; `null` means "does not apply" (left out of that reward's sum and baselines). */
+export type RewardValue = number | null;
+
+/**
+ * A reward function (TRL's `reward_funcs` contract): scores a batch of completions, one number or
+ * `null` per completion, synchronously or as a promise (API-backed judges). The online trainers,
+ * online DPO, arbitrage and pair sampling all score through it; a recipe names it by id in
+ * `rewards: [{ function: <id>, weight }]`, beside reward models (`{ model: DIR }`) and judges.
+ */
+export interface RewardFunctionDefinition<C = any> extends Contribution, Configurable<C> {
+  score(items: readonly RewardItem[], config: C): readonly RewardValue[] | Promise<readonly RewardValue[]>;
 }
 
 /** The verdict of a pairwise judge. */
@@ -269,6 +284,10 @@ export interface ReproductionContext {
   readonly engine: Engine;
   readonly reporter: Reporter;
   readonly seed: number;
+  /** Folder for the reproduction's files (tables, figures, models); `--out`, default `runs/repro-<id>`. */
+  readonly outDir?: string;
+  /** `full` (the CLI's default) or `reduced`: the size the test suite runs, which still checks the claims. */
+  readonly size?: 'full' | 'reduced';
 }
 
 /** A paper's own check, runnable as `aya-fw repro <id>`; returns a JSON-able summary. */

@@ -20,6 +20,8 @@ export interface TrainerState {
   /** The last logged loss. */
   readonly loss: number;
   readonly stage: string;
+  /** A trainer's own state to resume with (an online trainer's moving-average baseline…), JSON-serialisable. */
+  readonly extra?: Readonly<Record<string, unknown>>;
 }
 
 const PREFIX = 'step-';

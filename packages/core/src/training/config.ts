@@ -45,7 +45,7 @@ export const TrainingConfigSchema = z
 export type TrainingConfig = z.infer<typeof TrainingConfigSchema>;
 
 /** The optimizer and adapter a loop trainer's options name, for validation before a recipe runs. */
-export function trainingContributions(config: TrainingConfig): ContributionUse[] {
+export function trainingContributions(config: Pick<TrainingConfig, 'optimizer' | 'optimizerConfig' | 'adapter'>): ContributionUse[] {
   const uses: ContributionUse[] = [{ kind: 'optimizers', id: config.optimizer, idPath: ['optimizer'], config: config.optimizerConfig, configPath: ['optimizerConfig'] }];
   if (config.adapter) {
     const { type, ...options } = config.adapter;

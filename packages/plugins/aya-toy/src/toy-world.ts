@@ -94,5 +94,5 @@ export const toyJudge: JudgeDefinition = {
 export const toyReward: RewardFunctionDefinition = {
   id: 'toy-reward',
   description: 'The toy world score 0–3 as a reward',
-  score: (prompt, completion, row) => score(worldPrompt(prompt, row), completion),
+  score: (items) => items.map(({ prompt, completion, row }) => score(worldPrompt(prompt, row), completion)),
 };

@@ -1,4 +1,4 @@
-import { generate, loadPretrained, readPromptRows, resolveInput, stopTokenIds, Tokenizer, UsageError, z, type TrainerDefinition } from '@aya-fw/core';
+import { generate, loadPretrained, readPromptRows, resolveInput, rewardContributions, Rewards, RewardsSchema, stopTokenIds, Tokenizer, UsageError, z, type TrainerDefinition } from '@aya-fw/core';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -11,8 +11,8 @@ export const SamplePairsConfigSchema = z
     prompts: z.string(),
     /** Judge id in the judge registry. */
     judge: z.string(),
-    /** Reward function id whose scores become `chosen_reward`/`rejected_reward` (for CoPG). */
-    reward: z.string().optional(),
+    /** Rewards whose weighted sum becomes `chosen_reward`/`rejected_reward` (for CoPG): `[{ function: toy-reward }]`, a reward model, a judge. */
+    rewards: RewardsSchema.optional(),
     /** Completions sampled per prompt (default 4). */
     samples: z.number().int().min(2).default(4),
     temperature: z.number().positive().default(1),
@@ -36,13 +36,13 @@ export const samplePairs: TrainerDefinition<SamplePairsConfig> = {
   configSchema: SamplePairsConfigSchema,
   contributions: (c) => [
     { kind: 'judges', id: c.judge, idPath: ['judge'] },
-    ...(c.reward ? [{ kind: 'rewardFunctions' as const, id: c.reward, idPath: ['reward'] }] : []),
+    ...rewardContributions(c.rewards ?? []),
   ],
   async run(ctx) {
     const c = ctx.config;
     const judge = ctx.engine.resolve('judges', c.judge);
-    const reward = c.reward ? ctx.engine.resolve('rewardFunctions', c.reward) : undefined;
     const modelDir = resolveInput(ctx, c.model, 'model');
+    const rewards = c.rewards ? Rewards.create(ctx.engine, c.rewards, (path) => resolveInput(ctx, path, 'model')) : undefined;
     const rows = await readPromptRows(ctx.engine, resolveInput(ctx, c.prompts, 'prompts'));
     const tokenizer = Tokenizer.fromPretrained(modelDir);
     const model = loadPretrained(modelDir, { trainable: false });
@@ -80,18 +80,14 @@ export const samplePairs: TrainerDefinition<SamplePairsConfig> = {
             continue;
           }
           const { prompt, ...extra } = row;
-          pairs.push({
-            ...extra,
-            prompt,
-            chosen: texts[best],
-            rejected: texts[worst],
-            ...(reward ? { chosen_reward: reward.score(prompt, texts[best], row), rejected_reward: reward.score(prompt, texts[worst], row) } : {}),
-          });
+          const scored = rewards && (await rewards.score([texts[best], texts[worst]].map((completion) => ({ prompt, completion, row })), () => `prompt ${start + i + 1}`)).total;
+          pairs.push({ ...extra, prompt, chosen: texts[best], rejected: texts[worst], ...(scored ? { chosen_reward: scored[0], rejected_reward: scored[1] } : {}) });
         }
         task.tick(part.length);
       }
     } finally {
       model.dispose();
+      rewards?.dispose();
     }
     task.done(`${pairs.length} pairs, ${ties} prompts without a preference`);
     if (pairs.length === 0) throw new UsageError(`${ctx.stage}: the judge preferred no sample over another for any prompt; nothing to train on`);

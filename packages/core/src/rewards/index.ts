@@ -1,0 +1,3 @@
+export * from './reward-model';
+export * from './reward-spec';
+export * from './rewards';
