@@ -35,3 +35,22 @@ export function userProject(packages: Record<string, string> = {}): string {
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'user-project', private: true }));
   return dir;
 }
+
+/**
+ * Starts `aya-fw <args>` in `dir` with the pause plugin (`./pause-plugin.js`, copied there) holding it
+ * at the checkpoint write or step that `env` names, SIGKILLs it there, and returns what the plugin
+ * wrote into its marker (the temporary checkpoint folder, or the step).
+ */
+export async function killDuring(dir: string, args: readonly string[], env: Record<string, string>): Promise<string> {
+  const { spawn } = await import('node:child_process');
+  const { existsSync, readFileSync } = await import('node:fs');
+  const marker = join(dir, `marker-${Object.values(env).join('-')}`);
+  const child = spawn(process.execPath, [BIN, '--plugins', './pause-plugin.js', ...args], { cwd: dir, env: { ...process.env, AYA_TEST_MARKER: marker, ...env }, stdio: 'ignore' });
+  const exited = new Promise<NodeJS.Signals | null>((res) => child.on('exit', (_code, signal) => res(signal)));
+  for (let i = 0; i < 600 && !existsSync(marker); i++) await new Promise((r) => setTimeout(r, 100));
+  if (!existsSync(marker)) throw new Error(`the run never reached ${JSON.stringify(env)}`);
+  child.kill('SIGKILL');
+  const signal = await exited;
+  if (signal !== 'SIGKILL') throw new Error(`the run ended with ${signal} before it was killed`);
+  return readFileSync(marker, 'utf8');
+}

@@ -6,6 +6,7 @@ import { aya, ROOT, userProject } from './cli';
 import { arithmetic, sumPreferences, tinyModel, writeJsonl } from './helpers/tiny-model';
 
 const OBSERVER = join(ROOT, 'test', 'fixtures', 'plugins', 'aya-fw-plugin-observer');
+const LETTERS = join(ROOT, 'test', 'fixtures', 'plugins', 'aya-fw-plugin-letters');
 
 interface Seen {
   readonly event: string;
@@ -17,7 +18,8 @@ interface Seen {
 
 /** A user's project with the third-party observer plugin installed, a tiny model and data for every trainer. */
 async function project(): Promise<{ dir: string; log: string; seen: () => Seen[]; env: NodeJS.ProcessEnv }> {
-  const dir = userProject({ 'aya-fw-plugin-observer': OBSERVER });
+  const dir = userProject({ 'aya-fw-plugin-observer': OBSERVER, 'aya-fw-plugin-letters': LETTERS });
+  writeJsonl(join(dir, 'prompts.jsonl'), [{ prompt: 'Write:' }, { prompt: 'Say:' }]);
   await tinyModel(dir);
   writeJsonl(join(dir, 'sft.jsonl'), arithmetic(40));
   writeJsonl(join(dir, 'prefs.jsonl'), sumPreferences(40));
@@ -33,6 +35,11 @@ const TRAINERS: readonly { trainer: string; options: string; loss: string }[] = 
   { trainer: 'preference', options: 'model: model\ndata: prefs.jsonl\nmaxSteps: 2\nbatchSize: 8\nevalSplit: 0.2', loss: 'dpo' },
   { trainer: 'srpo', options: 'model: model\ndata: prefs.jsonl\nmaxSteps: 2\nbatchSize: 4\nevalSplit: 0.2', loss: 'srpo' },
   { trainer: 'bandit', options: 'pairs: 200\nbatchSize: 100\nepochs: 2', loss: 'copg' },
+  ...(['reinforce', 'rloo', 'grpo'] as const).map((trainer) => ({
+    trainer,
+    options: `model: model\nprompts: prompts.jsonl\nevalPrompts: prompts.jsonl\nrewards: [{ function: letters }]\nmaxSteps: 2\ngenerationBatchSize: 4\nnumGenerations: 2\nmaxNewTokens: 4`,
+    loss: trainer === 'grpo' ? 'grpo' : 'reinforce',
+  })),
 ];
 
 const indent = (text: string, by: string) => text.split('\n').map((l) => by + l).join('\n');
@@ -41,7 +48,7 @@ describe('a third-party plugin on the extension points', () => {
   it('sees processLoss, the lifecycle, evaluation and the optimizer step of every trainer, from a recipe', async () => {
     const p = await project();
     const stages = TRAINERS.map((t) => `  - trainer: ${t.trainer}\n    with:\n${indent(t.options, '      ')}`).join('\n');
-    writeFileSync(join(p.dir, 'recipe.yaml'), `name: every-trainer\nplugins: [observer]\nstages:\n${stages}\n`);
+    writeFileSync(join(p.dir, 'recipe.yaml'), `name: every-trainer\nplugins: [observer, letters]\nstages:\n${stages}\n`);
     const r = aya(['run', 'recipe.yaml', '--out', 'runs/every', '-q'], p.dir, 170_000, p.env);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
@@ -62,7 +69,7 @@ describe('a third-party plugin on the extension points', () => {
   it.each(TRAINERS.map((t) => [t.trainer, t] as const))('sees processLoss and the lifecycle from aya-fw train %s', async (_, t) => {
     const p = await project();
     writeFileSync(join(p.dir, 'options.yaml'), t.options + '\n');
-    const r = aya(['--plugins', 'observer', 'train', t.trainer, '--config', 'options.yaml', '--out', 'out', '-q'], p.dir, 170_000, p.env);
+    const r = aya(['--plugins', 'observer,letters', 'train', t.trainer, '--config', 'options.yaml', '--out', 'out', '-q'], p.dir, 170_000, p.env);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const seen = p.seen();

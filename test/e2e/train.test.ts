@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPretrained, selectBackend } from '@aya-fw/core';
-import { aya, json, ROOT, userProject } from './cli';
+import { aya, json, killDuring as killAt, ROOT, userProject } from './cli';
 import { arithmetic, sumPreferences, tinyModel, writeJsonl } from './helpers/tiny-model';
 
 const losses = (file: string) =>
@@ -66,21 +66,8 @@ describe('aya-fw train sft', () => {
 describe('crash safety', () => {
   const config = 'optimizerConfig: { learningRate: 0.003 }\nmaxSteps: 16\nbatchSize: 8\ncheckpointEvery: 4\nevalSplit: 0\n';
 
-  /** Starts a training run that the pause plugin holds at a checkpoint write or a step, then SIGKILLs it there. */
-  async function killDuring(dir: string, env: Record<string, string>): Promise<string> {
-    const marker = join(dir, `marker-${Object.values(env).join('-')}`);
-    const child = spawn(
-      process.execPath,
-      [join(ROOT, 'packages', 'cli', 'bin', 'aya-fw.js'), '--plugins', './pause-plugin.js', 'train', 'sft', '--model', 'model', '--data', 'data.jsonl', '--config', 'c.yaml', '--out', 'out', '--quiet', ...(existsSync(join(dir, 'out')) ? ['--resume'] : [])],
-      { cwd: dir, env: { ...process.env, AYA_TEST_MARKER: marker, ...env }, stdio: 'ignore' },
-    );
-    const exited = new Promise<NodeJS.Signals | null>((res) => child.on('exit', (_code, signal) => res(signal)));
-    for (let i = 0; i < 600 && !existsSync(marker); i++) await new Promise((r) => setTimeout(r, 100));
-    expect(existsSync(marker)).toBe(true);
-    child.kill('SIGKILL');
-    expect(await exited).toBe('SIGKILL');
-    return readFileSync(marker, 'utf8');
-  }
+  const killDuring = (dir: string, env: Record<string, string>) =>
+    killAt(dir, ['train', 'sft', '--model', 'model', '--data', 'data.jsonl', '--config', 'c.yaml', '--out', 'out', '--quiet', ...(existsSync(join(dir, 'out')) ? ['--resume'] : [])], env);
 
   it('a run killed with SIGKILL during a checkpoint write and between checkpoints resumes to the same losses', async () => {
     const straight = userProject();

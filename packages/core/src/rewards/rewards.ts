@@ -91,7 +91,7 @@ export class Rewards {
         }
         values.forEach((v, i) => {
           if (v !== null && (typeof v !== 'number' || !Number.isFinite(v))) {
-            throw new AyaError(`reward '${s.name}' returned ${JSON.stringify(v) ?? String(v)} for ${where(i)}; expected a finite number or null`);
+            throw new AyaError(`reward '${s.name}' returned ${typeof v === 'number' ? String(v) : (JSON.stringify(v) ?? String(v))} for ${where(i)}; expected a finite number or null`);
           }
         });
         each[s.name] = values;

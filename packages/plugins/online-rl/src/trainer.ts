@@ -240,7 +240,8 @@ async function runOnline<C extends OnlineConfig>(ctx: TrainerContext<C>, estimat
   } catch (err) {
     if (err instanceof AyaError) {
       const kept = latestCheckpoint(ctx.outDir);
-      throw new AyaError(`${stage}: ${err.message}${kept ? `; the last good checkpoint is ${kept}` : ''}`, { cause: err });
+      const Same = err instanceof UsageError ? UsageError : AyaError;
+      throw new Same(`${stage}: ${err.message}${kept ? `; the last good checkpoint is ${kept}` : ''}`, { cause: err });
     }
     throw err;
   } finally {
