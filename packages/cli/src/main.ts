@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { AyaError, BACKEND_NAMES, errorMessage } from '@aya-fw/core';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { benchGenerateCommand, benchMatmulCommand, benchMergeCommand, benchTrainCommand } from './commands/bench';
+import { benchGenerateCommand, benchMatmulCommand, benchMergeCommand, benchRlCommand, benchTrainCommand } from './commands/bench';
 import { generateCommand } from './commands/generate';
 import { mergeCommand } from './commands/merge';
 import { pluginsCommand } from './commands/plugins';
@@ -101,7 +101,7 @@ export function buildProgram(): Command {
     .option('--overwrite', 'replace the output folder if it exists')
     .action(action((config: string, _o: unknown, cmd: Command) => mergeCommand(config, cmd.optsWithGlobals())));
 
-  const bench = program.command('bench').description('benchmarks that print numbers: train, generate, matmul, merge');
+  const bench = program.command('bench').description('benchmarks that print numbers: train, generate, rl, matmul, merge');
   bench
     .command('train')
     .description('one training step (forward, cross-entropy, backward, Adam): median step time and tokens/s')
@@ -116,6 +116,15 @@ export function buildProgram(): Command {
     .requiredOption('-m, --model <path>', 'model folder or config.json')
     .option('--new-tokens <n>', 'tokens generated per row', parsePositiveInt, 32)
     .action(action((_o: unknown, cmd: Command) => benchGenerateCommand(cmd.optsWithGlobals())));
+  bench
+    .command('rl')
+    .description('one full online RL step (sample k per prompt, score, frozen log-probs, update): time per phase, tokens/s')
+    .requiredOption('-m, --model <path>', 'model folder or config.json')
+    .option('--prompts <n>', 'prompts per step', parsePositiveInt, 4)
+    .option('-k <n>', 'completions per prompt', parsePositiveInt, 4)
+    .option('--new-tokens <n>', 'tokens sampled per completion', parsePositiveInt, 32)
+    .option('--steps <n>', 'timed steps (after one warm-up step)', parsePositiveInt, 5)
+    .action(action((_o: unknown, cmd: Command) => benchRlCommand(cmd.optsWithGlobals())));
   bench
     .command('matmul')
     .description('GFLOP/s of the matrix products a transformer step runs')

@@ -1,4 +1,5 @@
 import { benchGenerate, benchMatmul, benchMerge, benchTrain, computeThreads, type BackendName } from '@aya-fw/core';
+import { benchRl } from '@aya-fw/plugin-online-rl';
 import { openSession, startBackend, type GlobalOptions, type Session } from '../session';
 
 /** Options of `aya-fw bench merge`. */
@@ -53,6 +54,29 @@ export async function benchGenerateCommand(opts: BenchModelOptions): Promise<Ses
   const rows = benchGenerate({ model: opts.model, batches: [1, 8], prompt: 16, newTokens: opts.newTokens });
   for (const r of rows) session.reporter.info(`generate batch ${r.batch}: ${r.tokensPerSecond.toFixed(1)} new tokens/s (${opts.newTokens} tokens, KV cache)`);
   session.reporter.result('benchGenerate', rows);
+  return session;
+}
+
+/** Options of `aya-fw bench rl`. */
+export interface BenchRlOptions extends GlobalOptions {
+  readonly model: string;
+  readonly prompts: number;
+  readonly k: number;
+  readonly newTokens: number;
+  readonly steps: number;
+}
+
+/** `aya-fw bench rl`: one full RLOO step and its phases. */
+export async function benchRlCommand(opts: BenchRlOptions): Promise<Session> {
+  const session = await openSession(opts);
+  await startBackend(session, (opts.backend ?? 'auto') as BackendName);
+  const r = benchRl(session.engine, { model: opts.model, prompts: opts.prompts, k: opts.k, newTokens: opts.newTokens, steps: opts.steps });
+  const threads = r.backend === 'wasm' ? computeThreads() : 1;
+  const ms = (s: number) => `${(1000 * s).toFixed(0)} ms`;
+  session.reporter.info(
+    `rl step (${(r.params / 1e6).toFixed(2)}M params, ${r.prompts} prompts × k ${r.k}, ${r.newTokens} new tokens) on ${r.backend}, ${threads} thread${threads === 1 ? '' : 's'}: ${ms(r.stepSeconds)} median of ${r.steps} — generate ${ms(r.phases.generate)}, score ${ms(r.phases.score)}, frozen log-probs ${ms(r.phases.reference)}, update ${ms(r.phases.update)}; ${r.sampledTokensPerSecond.toFixed(0)} sampled tokens/s, ${r.tokensPerSecond.toFixed(0)} tokens/s, ${r.tensorsLeakedPerStep} tensors leaked per step`,
+  );
+  session.reporter.result('benchRl', { ...r, threads });
   return session;
 }
 

@@ -9,7 +9,8 @@ export { grpoLoss, GrpoLossConfigSchema, reinforceLoss, ReinforceLossConfigSchem
 export { frozenLogps, rollout, sequenceLogps, type OnlinePrompt, type Rollout, type RolloutOptions } from './rollout';
 export { defineOnlineTrainer, greedyReward, type Estimator, type EstimatorState, type OnlineTrainerSpec } from './trainer';
 export { grpoTrainer, reinforceTrainer, rlooTrainer } from './trainers';
-export { backToBasics, runBackToBasics, type BackToBasicsOptions, type BackToBasicsResult } from './repro/back-to-basics';
+export { benchRl, type BenchRlResult } from './bench-rl';
+export { BACK_TO_BASICS_METHODS, BACK_TO_BASICS_SIZES, backToBasics, runBackToBasics, summarizeBackToBasics, type BackToBasicsMethod, type BackToBasicsOptions, type BackToBasicsResult, type MethodResult } from './repro/back-to-basics';
 
 /** Online RL: the `reinforce`, `rloo` and `grpo` trainers, their losses, and `aya-fw repro back-to-basics`. */
 export default definePlugin({

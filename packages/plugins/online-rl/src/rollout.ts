@@ -32,8 +32,8 @@ export interface RolloutOptions {
   readonly seed: number;
 }
 
-/** Samples k completions of each prompt in one batch with the KV cache (no gradients). */
-export function rollout(model: PretrainedModel, tokenizer: Tokenizer, prompts: readonly OnlinePrompt[], o: RolloutOptions): Rollout {
+/** Samples k completions of each prompt in one batch with the KV cache (no gradients); texts are decoded when a tokenizer is given. */
+export function rollout(model: PretrainedModel, tokenizer: Tokenizer | undefined, prompts: readonly OnlinePrompt[], o: RolloutOptions): Rollout {
   const repeated = prompts.flatMap((p) => Array.from({ length: o.k }, () => p));
   const out = generate(
     model,
@@ -44,7 +44,7 @@ export function rollout(model: PretrainedModel, tokenizer: Tokenizer, prompts: r
   return {
     prompts: repeated,
     completionIds: out.tokens,
-    texts: out.tokens.map((t) => tokenizer.decode(t.filter((id) => !stops.has(id)), { skipSpecialTokens: true })),
+    texts: tokenizer ? out.tokens.map((t) => tokenizer.decode(t.filter((id) => !stops.has(id)), { skipSpecialTokens: true })) : [],
     truncated: out.finished.map((f) => !f),
     sequences: repeated.map((p, i) => ({ ids: [...p.ids, ...out.tokens[i]], lossMask: [...p.ids.map(() => 0), ...out.tokens[i].map(() => 1)] })),
   };

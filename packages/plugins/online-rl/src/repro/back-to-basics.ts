@@ -40,6 +40,8 @@ export interface MethodResult {
   /** Mean reward of greedy completions on held-out prompts (toy score 0–3) after RL. */
   readonly finalReward: number;
   readonly finalRewards: readonly number[];
+  /** Standard error of that mean over the seeds. */
+  readonly finalRewardSe: number;
   /** Mean training-batch reward over the last quarter of the steps. */
   readonly lateSampleReward: number;
   /** Mean sequence KL Σ log(π/π_ref) of the sampled completions over the last quarter. */
@@ -64,6 +66,12 @@ export interface BackToBasicsResult extends Record<string, unknown> {
 }
 
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
+
+function standardError(xs: readonly number[]): number {
+  if (xs.length < 2) return NaN;
+  const m = mean(xs);
+  return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1) / xs.length);
+}
 
 function smooth(values: readonly number[], window = 5): number[] {
   return values.map((_, i) => mean(values.slice(Math.max(0, i - window + 1), i + 1)));
@@ -132,8 +140,9 @@ export async function runBackToBasics(engine: Engine, reporter: Reporter, outDir
   const averaged = (curves: RunCurves[], key: keyof RunCurves) => curves[0][key].map((_, i) => mean(curves.map((c) => c[key][i])));
   const klCurves = new Map(methods.map((m) => [m, smooth(averaged(runs.get(m)!.curves, 'kl'))]));
   const rewardCurves = new Map(methods.map((m) => [m, smooth(averaged(runs.get(m)!.curves, 'reward'))]));
-  // The common KL level: the largest KL every method reaches.
-  const equalKl = Math.min(...methods.map((m) => Math.max(...klCurves.get(m)!)));
+  // The common KL level: the largest KL every method with the KL in its reward reaches (GRPO keeps
+  // its k3 term in the loss and stays near the reference; it gets a figure only if it gets there).
+  const equalKl = Math.min(...methods.filter((m) => BACK_TO_BASICS_METHODS[m].trainer !== 'grpo').map((m) => Math.max(...klCurves.get(m)!)));
   const results = Object.fromEntries(
     methods.map((m) => {
       const r = runs.get(m)!;
@@ -145,6 +154,7 @@ export async function runBackToBasics(engine: Engine, reporter: Reporter, outDir
         {
           finalReward: mean(r.final),
           finalRewards: r.final,
+          finalRewardSe: standardError(r.final),
           lateSampleReward: mean(r.curves.map((c) => late(c.reward))),
           kl: mean(r.curves.map((c) => late(c.kl))),
           rewardAtEqualKl: at >= 0 ? reward[at] : null,
@@ -175,14 +185,17 @@ export function summarizeBackToBasics(r: BackToBasicsResult): string[] {
     '',
     `SFT policy, held-out greedy reward: ${f(r.sftReward)} (toy score 0–3).`,
     '',
-    `| method | held-out reward (mean) | per seed | sampled reward, last quarter | KL to the reference | sampled reward at KL ${f(r.equalKl, 2)} |`,
+    `| method | held-out reward, mean ± s.e. | per seed | sampled reward, last quarter | KL to the reference | sampled reward at KL ${f(r.equalKl, 2)} |`,
     '|---|---|---|---|---|---|',
   ];
   for (const [m, x] of Object.entries(r.methods)) {
-    lines.push(`| ${m} | ${f(x.finalReward)} | ${x.finalRewards.map((v) => f(v, 2)).join(', ')} | ${f(x.lateSampleReward)} | ${f(x.kl, 2)} | ${f(x.rewardAtEqualKl)} |`);
+    lines.push(`| ${m} | ${f(x.finalReward)} ± ${f(x.finalRewardSe)} | ${x.finalRewards.map((v) => f(v, 2)).join(', ')} | ${f(x.lateSampleReward)} | ${f(x.kl, 2)} | ${f(x.rewardAtEqualKl)} |`);
   }
   lines.push('');
   lines.push(`The paper's ordering RLOO ≥ REINFORCE-MA > vanilla PG: RLOO ≥ REINFORCE-MA ${r.ordering.rlooAtLeastReinforce ? 'holds' : 'does not hold'}; REINFORCE-MA > vanilla PG ${r.ordering.reinforceAboveVanilla ? 'holds' : 'does not hold'} (held-out reward, mean over seeds).`);
+  const spread = Math.max(...Object.values(r.methods).map((x) => x.finalReward)) - Math.min(...Object.values(r.methods).map((x) => x.finalReward));
+  const se = Math.max(...Object.values(r.methods).map((x) => x.finalRewardSe));
+  lines.push(`All methods lie within ${f(spread, 2)} of each other, ${spread < 2 * se ? 'less than two standard errors' : 'more than two standard errors'} (${f(se, 2)}): ${spread < 2 * se ? 'the differences between methods are within seed noise at this scale' : 'the differences exceed the seed noise'}.`);
   if (r.figure) lines.push('', `Figure: ${r.figure}`);
   return lines;
 }
