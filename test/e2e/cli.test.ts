@@ -17,7 +17,7 @@ describe('aya-fw CLI', () => {
     const r = aya(['plugins', '--json']);
     expect(r.status).toBe(0);
     const { plugins } = json(r);
-    expect(Object.keys(plugins)).toEqual(['data', 'optimizers', 'sft', 'reward', 'preference', 'peft', 'dpo', 'copg', 'srpo', 'eval', 'bandit', 'merge'].map((p) => `@aya-fw/plugin-${p}`));
+    expect(Object.keys(plugins)).toEqual(['data', 'optimizers', 'sft', 'reward', 'preference', 'online-rl', 'peft', 'dpo', 'copg', 'srpo', 'eval', 'bandit', 'merge'].map((p) => `@aya-fw/plugin-${p}`));
     expect(plugins['@aya-fw/plugin-optimizers'].optimizers.map((o: { id: string }) => o.id)).toEqual(['adamw', 'adam', 'sgd', 'adafactor']);
     expect(plugins['@aya-fw/plugin-data'].datasetFormats.map((f: { id: string }) => f.id)).toEqual(['jsonl', 'json', 'parquet']);
     expect(plugins['@aya-fw/plugin-merge'].mergeMethods.map((m: { id: string }) => m.id)).toEqual(['linear', 'task-arithmetic', 'ties', 'dare-linear', 'dare-ties', 'slerp']);
@@ -61,12 +61,12 @@ describe('aya-fw CLI', () => {
     writeFileSync(join(dir, 'r.yaml'), 'name: toy\nstages:\n  - trainer: bandt\n');
     const unknown = aya(['run', 'r.yaml'], dir);
     expect(unknown.status).toBe(2);
-    expect(unknown.stderr).toBe("aya-fw: error: r.yaml:3: stages[0].trainer: unknown trainer 'bandt' (did you mean 'bandit'?); known: sft, reward, preference, sample-pairs, srpo, win-rate, bandit\n");
+    expect(unknown.stderr).toBe("aya-fw: error: r.yaml:3: stages[0].trainer: unknown trainer 'bandt' (did you mean 'bandit'?); known: sft, reward, preference, sample-pairs, reinforce, rloo, grpo, srpo, win-rate, bandit\n");
 
     writeFileSync(join(dir, 'r.yaml'), 'name: toy\nstages:\n  - trainer: bandit\n    with: { loss: dpoo }\n');
     const loss = aya(['run', 'r.yaml', '--quiet'], dir);
     expect(loss.status).toBe(2);
-    expect(loss.stderr).toBe("aya-fw: error: r.yaml:4: stages[0].with.loss: unknown loss 'dpoo' (did you mean 'dpo'?); known: cross-entropy, bradley-terry, dpo, ipo, copg, srpo\n");
+    expect(loss.stderr).toBe("aya-fw: error: r.yaml:4: stages[0].with.loss: unknown loss 'dpoo' (did you mean 'dpo'?); known: cross-entropy, bradley-terry, reinforce, grpo, dpo, ipo, copg, srpo\n");
   });
 
   it('rejects a bad option value as a usage error', () => {
@@ -114,6 +114,9 @@ describe('aya-fw CLI', () => {
   });
 });
 
+const readFirstEvalReward = (file: string) =>
+  readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).find((r) => r.step === 0).eval_reward as number;
+
 describe('the main job and the reproduction', () => {
   it('runs the README main job: preference-trained models beat the SFT model in the judge win-rate, with a report', () => {
     const out = join(userProject(), 'out');
@@ -122,10 +125,12 @@ describe('the main job and the reproduction', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const { stages } = json(r);
-    expect(Object.keys(stages)).toEqual(['world', 'sft', 'pairs', 'dpo', 'dpo-averaged', 'copg', 'srpo', 'evaluate']);
+    expect(Object.keys(stages)).toEqual(['world', 'sft', 'pairs', 'dpo', 'dpo-averaged', 'copg', 'srpo', 'rloo', 'evaluate']);
     expect(stages.world.metrics.languages).toBeGreaterThanOrEqual(5);
     expect(stages.world.metrics.imperfect_share).toBeGreaterThan(0.2);
-    for (const model of ['dpo', 'dpo-averaged', 'copg', 'srpo']) expect(stages.evaluate.metrics[`winrate/${model}`]).toBeGreaterThan(0.5);
+    for (const model of ['dpo', 'dpo-averaged', 'copg', 'srpo', 'rloo']) expect(stages.evaluate.metrics[`winrate/${model}`]).toBeGreaterThan(0.5);
+    // Online RL raised the held-out reward of greedy answers above the SFT model's it started from.
+    expect(stages.rloo.metrics.eval_reward).toBeGreaterThan(readFirstEvalReward(join(out, 'rloo', 'metrics.jsonl')));
     for (const lang of ['en', 'es', 'fr', 'ru', 'hi', 'ar']) expect(stages.evaluate.metrics[`winrate/dpo/${lang}`]).toBeDefined();
     const report = readFileSync(join(out, 'evaluate', 'report.md'), 'utf8');
     expect(report).toContain('| model | overall | ar | en | es | fr | hi | ru |');

@@ -110,3 +110,16 @@ export function restoreCheckpoint(dir: string, model: PretrainedModel, optimizer
   }
   return JSON.parse(readFileSync(join(dir, 'trainer_state.json'), 'utf8')) as TrainerState;
 }
+
+/**
+ * With `resume`, restores the newest complete checkpoint under `outDir` into the model and the
+ * optimizer and says so; returns its trainer state (undefined for a fresh start).
+ */
+export function resumeLatest(engine: Engine, outDir: string, stage: string, model: PretrainedModel, optimizer: AyaOptimizer, resume: boolean | undefined): TrainerState | undefined {
+  if (!resume) return undefined;
+  const dir = latestCheckpoint(outDir);
+  if (!dir) return undefined;
+  const state = restoreCheckpoint(dir, model, optimizer);
+  engine.reporter.info(`${stage}: resuming after step ${state.step} from ${dir}`);
+  return state;
+}

@@ -6,7 +6,7 @@ import type { PretrainedModel } from '../hf/models/model';
 import { savePretrained } from '../hf/models/save';
 import { Rng } from '../random/rng';
 import type { LossOutput } from '../registry/contributions';
-import { latestCheckpoint, restoreCheckpoint, saveCheckpoint } from './checkpoint';
+import { latestCheckpoint, resumeLatest, saveCheckpoint } from './checkpoint';
 import type { TrainingConfig } from './config';
 import { MetricsLog } from './metrics';
 import { AyaOptimizer } from './optimizer';
@@ -70,17 +70,8 @@ export async function runTrainingLoop<T>(spec: TrainingLoopSpec<T>): Promise<Tra
     return permutation.order.slice(start, start + config.batchSize).map((i) => spec.items[i]);
   };
 
-  let first = 1;
-  let resumedFrom: number | undefined;
-  if (spec.resume) {
-    const dir = latestCheckpoint(spec.outDir);
-    if (dir) {
-      const state = restoreCheckpoint(dir, model, optimizer);
-      first = state.step + 1;
-      resumedFrom = state.step;
-      engine.reporter.info(`${stage}: resuming after step ${state.step} from ${dir}`);
-    }
-  }
+  const resumedFrom = resumeLatest(engine, spec.outDir, stage, model, optimizer, spec.resume)?.step;
+  const first = (resumedFrom ?? 0) + 1;
   const log = new MetricsLog(spec.outDir, { resumeFromStep: resumedFrom });
   let loss = NaN;
   let done = first - 1;

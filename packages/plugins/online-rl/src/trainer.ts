@@ -10,7 +10,7 @@ import {
   prepareAdapter,
   readPromptRows,
   resolveInput,
-  restoreCheckpoint,
+  resumeLatest,
   rewardContributions,
   Rewards,
   Rng,
@@ -122,19 +122,10 @@ async function runOnline<C extends OnlineConfig>(ctx: TrainerContext<C>, estimat
 
     const perStep = c.generationBatchSize / c.numGenerations;
     const totalUpdates = c.maxSteps * c.numIterations;
-    let state: EstimatorState = {};
-    let first = 1;
-    let resumedFrom: number | undefined;
-    if (ctx.resume) {
-      const dir = latestCheckpoint(ctx.outDir);
-      if (dir) {
-        const saved = restoreCheckpoint(dir, model, optimizer);
-        first = saved.step + 1;
-        resumedFrom = saved.step;
-        state = (saved.extra?.estimator as EstimatorState | undefined) ?? {};
-        ctx.reporter.info(`${stage}: resuming after step ${saved.step} from ${dir}`);
-      }
-    }
+    const saved = resumeLatest(engine, ctx.outDir, stage, model, optimizer, ctx.resume);
+    let state: EstimatorState = (saved?.extra?.estimator as EstimatorState | undefined) ?? {};
+    const resumedFrom = saved?.step;
+    const first = (resumedFrom ?? 0) + 1;
     log = new MetricsLog(ctx.outDir, { resumeFromStep: resumedFrom });
     let order: { epoch: number; perm: number[] } | undefined;
     const promptAt = (position: number) => {
