@@ -2,7 +2,9 @@ import type { Engine } from '../engine/engine';
 import { AyaError, errorMessage } from '../errors';
 import type { RewardItem, RewardValue } from '../registry/contributions';
 import { RewardModelScorer } from './reward-model';
-import { rewardName, type RewardSpec } from './reward-spec';
+import type { z } from 'zod';
+import { parseWithSchema } from '../config/validate';
+import { rewardName, RewardSpecSchema, RewardsSchema } from './reward-spec';
 
 /** The rewards of a batch: each reward's values and their weighted sum. */
 export interface RewardScores {
@@ -32,10 +34,10 @@ export class Rewards {
   }
 
   /** Resolves each spec (`dir` turns a `model:` path into a folder); reward models are loaded now. */
-  static create(engine: Engine, specs: readonly RewardSpec[], dir: (path: string) => string): Rewards {
+  static create(engine: Engine, specs: readonly z.input<typeof RewardSpecSchema>[], dir: (path: string) => string, where = 'rewards'): Rewards {
     const scorers: Scorer[] = [];
     try {
-      for (const spec of specs) {
+      for (const spec of parseWithSchema(RewardsSchema, specs, where)) {
         const name = rewardName(spec);
         if ('function' in spec) {
           const { definition, config } = engine.configure('rewardFunctions', spec.function, spec.config, `reward '${name}'`);
