@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -42,8 +42,6 @@ export function userProject(packages: Record<string, string> = {}): string {
  * wrote into its marker (the temporary checkpoint folder, or the step).
  */
 export async function killDuring(dir: string, args: readonly string[], env: Record<string, string>): Promise<string> {
-  const { spawn } = await import('node:child_process');
-  const { existsSync, readFileSync } = await import('node:fs');
   const marker = join(dir, `marker-${Object.values(env).join('-')}`);
   const child = spawn(process.execPath, [BIN, '--plugins', './pause-plugin.js', ...args], { cwd: dir, env: { ...process.env, AYA_TEST_MARKER: marker, ...env }, stdio: 'ignore' });
   const exited = new Promise<NodeJS.Signals | null>((res) => child.on('exit', (_code, signal) => res(signal)));

@@ -1,6 +1,7 @@
 import {
   AyaError,
   AyaOptimizer,
+  generate,
   latestCheckpoint,
   learningRateAt,
   loadPretrained,
@@ -28,7 +29,6 @@ import {
   type z,
 } from '@aya-fw/core';
 import { join } from 'node:path';
-import { generate } from '@aya-fw/core';
 import { meanStd } from './advantages';
 import type { OnlineConfig } from './config';
 import type { PolicyGradientInputs } from './losses';
