@@ -228,4 +228,28 @@ describe('aya-fw bench', () => {
     const mm = json(aya(['bench', 'matmul', '--json'])).benchMatmul;
     expect(mm.every((m: { gflops: number }) => m.gflops > 0)).toBe(true);
   });
+
+  it('bench rl times one online RL step by phase on stdout, and refuses a missing model with exit 2', () => {
+    const config = join(ROOT, 'bench', 'bench-a', 'config.json');
+    const r = aya(['bench', 'rl', '--model', config, '--prompts', '2', '-k', '2', '--new-tokens', '4', '--steps', '2', '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const rl = json(r).benchRl;
+    expect(rl).toMatchObject({ backend: 'wasm', prompts: 2, k: 2, newTokens: 4, steps: 2, tensorsLeakedPerStep: 0 });
+    expect(rl.stepSeconds).toBeGreaterThanOrEqual(rl.phases.generate);
+    expect(rl.sampledTokensPerSecond).toBeGreaterThan(0);
+    const text = aya(['bench', 'rl', '--model', config, '--prompts', '1', '-k', '2', '--new-tokens', '2', '--steps', '1']);
+    expect(text.stdout).toMatch(/rl step \(.*\) on wasm, \d threads?: \d+ ms median of 1 — generate \d+ ms/);
+    const missing = aya(['bench', 'rl']);
+    expect(missing.status).toBe(2);
+    expect(missing.stdout).toBe('');
+    expect(missing.stderr).toMatch(/^error: required option '-m, --model <path>' not specified\n/);
+  });
+
+  it('repro takes --size full|reduced and --out, and refuses another size with exit 2 and one line', () => {
+    const bad = aya(['repro', 'back-to-basics', '--size', 'tiny']);
+    expect(bad.status).toBe(2);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr).toBe("aya-fw: error: --size: expected full or reduced, got 'tiny'\n");
+  });
 });

@@ -17,7 +17,8 @@ export function benchModel(path: string): PretrainedModel {
   return hasWeights ? loadPretrained(dir) : initModel(readModelConfig(path), { seed: 0 });
 }
 
-function median(xs: number[]): number {
+/** The median (the mean of the middle two for an even count). */
+export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }

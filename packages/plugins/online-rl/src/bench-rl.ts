@@ -1,4 +1,4 @@
-import { benchModel, Rng, tf, type Engine } from '@aya-fw/core';
+import { benchModel, median, Rng, tf, type Engine } from '@aya-fw/core';
 import { rlooAdvantages } from './advantages';
 import type { PolicyGradientInputs } from './losses';
 import { frozenLogps, rollout, sequenceLogps, type OnlinePrompt } from './rollout';
@@ -20,8 +20,6 @@ export interface BenchRlResult {
   readonly tokensPerSecond: number;
   readonly tensorsLeakedPerStep: number;
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /**
  * One RL step as the online trainers run it, on a benchmark model (a `config.json`, random

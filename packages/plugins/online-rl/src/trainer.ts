@@ -29,7 +29,7 @@ import {
   type z,
 } from '@aya-fw/core';
 import { join } from 'node:path';
-import { meanStd } from './advantages';
+import { klShapedRewards, meanStd } from './advantages';
 import type { OnlineConfig } from './config';
 import type { PolicyGradientInputs } from './losses';
 import { frozenLogps, rollout, sequenceLogps, type OnlinePrompt, type Rollout } from './rollout';
@@ -133,6 +133,7 @@ async function runOnline<C extends OnlineConfig>(ctx: TrainerContext<C>, estimat
       if (order?.epoch !== epoch) order = { epoch, perm: new Rng(ctx.seed * 7919 + epoch).permutation(prompts.length) };
       return prompts[order.perm[position % prompts.length]];
     };
+    const last: { loss: number; reward: number; eval: Record<string, number> } = { loss: NaN, reward: NaN, eval: {} };
     const evaluate = async (step: number) => {
       if (!evalPrompts.length) return;
       const metrics = await greedyReward(model, tokenizer, evalPrompts, rewards, { maxNewTokens: c.maxNewTokens, stopIds, padId, batchSize: c.generationBatchSize });
@@ -140,7 +141,6 @@ async function runOnline<C extends OnlineConfig>(ctx: TrainerContext<C>, estimat
       log!.write(step, Object.fromEntries(Object.entries(metrics).map(([k, v]) => [`eval_${k}`, v])));
       last.eval = metrics;
     };
-    const last: { loss: number; reward: number; eval: Record<string, number> } = { loss: NaN, reward: NaN, eval: {} };
     if (resumedFrom === undefined) await evaluate(0);
     let done = first - 1;
     for (let step = first; step <= c.maxSteps; step++) {
@@ -165,7 +165,7 @@ async function runOnline<C extends OnlineConfig>(ctx: TrainerContext<C>, estimat
       const old = frozenLogps(model, r.sequences, padId, true);
       const ref = reference ? frozenLogps(reference, r.sequences, padId) : undefined;
       const kl = sequenceKl(old.values, ref?.values, old.shape);
-      const shaped = rewardBeta > 0 ? raw.map((v, i) => (v === null ? null : v - rewardBeta * kl[i])) : raw;
+      const shaped = rewardBeta > 0 ? klShapedRewards(raw, kl, rewardBeta) : raw;
       const estimated = estimator.advantages(shaped, c, state);
       state = estimated.state;
 
@@ -279,12 +279,16 @@ function batchMetrics(r: Rollout, each: Readonly<Record<string, readonly RewardV
     out[`rewards/${name}/mean`] = m.mean;
     out[`rewards/${name}/std`] = m.std;
   }
-  const byLanguage = new Map<string, RewardValue[]>();
-  r.prompts.forEach((p, i) => {
-    if (typeof p.row.language === 'string') byLanguage.set(p.row.language, [...(byLanguage.get(p.row.language) ?? []), raw[i]]);
+  return { ...out, ...rewardByLanguage(r.prompts, raw) };
+}
+
+/** `reward/<language>`: the mean reward of each language's completions (rows with a `language` column). */
+function rewardByLanguage(prompts: readonly OnlinePrompt[], values: readonly RewardValue[]): Record<string, number> {
+  const groups = new Map<string, RewardValue[]>();
+  prompts.forEach((p, i) => {
+    if (typeof p.row.language === 'string') groups.set(p.row.language, [...(groups.get(p.row.language) ?? []), values[i]]);
   });
-  for (const [lang, values] of [...byLanguage].sort()) out[`reward/${lang}`] = meanStd(values).mean;
-  return out;
+  return Object.fromEntries([...groups].sort().map(([lang, v]) => [`reward/${lang}`, meanStd(v).mean]));
 }
 
 /** Mean reward of greedy completions of held-out prompts, overall and per language. */
@@ -304,11 +308,5 @@ export async function greedyReward(
     const scored = await rewards.score(part.map((p, j) => ({ prompt: p.row.prompt, completion: texts[j], row: p.row })), (j) => part[j].where);
     values.push(...scored.total);
   }
-  const out: Record<string, number> = { reward: meanStd(values).mean };
-  const byLanguage = new Map<string, RewardValue[]>();
-  prompts.forEach((p, i) => {
-    if (typeof p.row.language === 'string') byLanguage.set(p.row.language, [...(byLanguage.get(p.row.language) ?? []), values[i]]);
-  });
-  for (const [lang, v] of [...byLanguage].sort()) out[`reward/${lang}`] = meanStd(v).mean;
-  return out;
+  return { reward: meanStd(values).mean, ...rewardByLanguage(prompts, values) };
 }

@@ -204,6 +204,9 @@ export function summarizeBackToBasics(r: BackToBasicsResult): string[] {
 export const backToBasics: ReproductionDefinition<BackToBasicsResult> = {
   id: 'back-to-basics',
   description: 'Back to Basics (REINFORCE/RLOO): vanilla PG, REINFORCE-MA, RLOO k=2/4 and GRPO on the toy world, several seeds',
-  run: (ctx) => runBackToBasics(ctx.engine, ctx.reporter, ctx.outDir ?? join('runs', 'repro-back-to-basics'), { ...BACK_TO_BASICS_SIZES[ctx.size ?? 'full'], seeds: BACK_TO_BASICS_SIZES[ctx.size ?? 'full'].seeds.map((s) => s + ctx.seed) }),
+  run: (ctx) => {
+    const size = BACK_TO_BASICS_SIZES[ctx.size ?? 'full'];
+    return runBackToBasics(ctx.engine, ctx.reporter, ctx.outDir ?? join('runs', 'repro-back-to-basics'), { ...size, seeds: size.seeds.map((s) => s + ctx.seed) });
+  },
   summarize: summarizeBackToBasics,
 };
