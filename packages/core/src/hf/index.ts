@@ -7,6 +7,7 @@ export * from './models/attention';
 export * from './models/rope';
 export * from './models/layers';
 export * from './tokenizer/tokenizer';
+export * from './generation/decoder';
 export * from './generation/generate';
 export * from './generation/logprobs';
 export * from './models/save';

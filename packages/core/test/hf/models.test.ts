@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   applyRope,
+  BatchDecoder,
   Checkpoint,
   generate,
   initModel,
@@ -167,6 +168,35 @@ describe.each(Object.keys(TINY))('%s (tiny random model)', (name) => {
     const full = generate(model, prompts, { maxNewTokens: 6, eosTokenIds: [], useCache: false });
     expect(cached.tokens).toEqual(full.tokens);
     expect(cached.tokens[1]).toEqual(generate(model, [prompts[1]], { maxNewTokens: 6, eosTokenIds: [] }).tokens[0]);
+  });
+
+  it('continuous batching (rows joining and leaving mid-batch) gives each row its own greedy tokens and log-probs', () => {
+    const prompts = [[5, 6, 7, 8, 9, 10], [11, 12, 13], [14, 15, 16, 17, 18, 19, 20, 21], [22]];
+    const budgets = [7, 3, 5, 6];
+    const alone = prompts.map((p, i) => generate(model, [p], { maxNewTokens: budgets[i], eosTokenIds: [] }).tokens[0]);
+    const before = liveTensors();
+    const decoder = new BatchDecoder(model, { eosTokenIds: [] });
+    const rows = [decoder.add({ prompt: prompts[0], maxNewTokens: budgets[0], topLogprobs: 2 }), decoder.add({ prompt: prompts[1], maxNewTokens: budgets[1] })];
+    const events = [...decoder.step(), ...decoder.step()];
+    rows.push(decoder.add({ prompt: prompts[2], maxNewTokens: budgets[2] })); // longer than the running width
+    events.push(...decoder.step(), ...decoder.step());
+    rows.push(decoder.add({ prompt: prompts[3], maxNewTokens: budgets[3] })); // after row 1 has left
+    while (decoder.active > 0) events.push(...decoder.step());
+    decoder.dispose();
+    expect(liveTensors()).toBe(before);
+    expect(rows.map((r) => r.tokens)).toEqual(alone);
+    expect(rows.map((r) => r.finish)).toEqual(['length', 'length', 'length', 'length']);
+    // The reported log-probs are log-softmax of a full forward pass at each position.
+    const first = events.filter((e) => e.row === rows[0]);
+    const full = logits(model, [[...prompts[0], ...alone[0]]])[0];
+    first.forEach((e, t) => {
+      const row = full[prompts[0].length - 1 + t];
+      const m = Math.max(...row);
+      const logZ = m + Math.log(row.reduce((a, x) => a + Math.exp(x - m), 0));
+      expect(e.logprob!.logprob).toBeCloseTo(row[e.token] - logZ, 4);
+      expect(e.top![0].logprob).toBeGreaterThanOrEqual(e.top![1].logprob);
+      expect(e.top![0].token).toBe(e.token);
+    });
   });
 
   it('right padding does not change the logits of real tokens', () => {

@@ -29,6 +29,53 @@ export class KVCache {
     return next;
   }
 
+  /** Replaces every layer's keys and values by `f(k)`, `f(v)` (kept; the old ones freed). */
+  #map(f: (t: tf.Tensor4D) => tf.Tensor4D): void {
+    for (let i = 0; i < this.#layers.length; i++) {
+      const l = this.#layers[i];
+      if (!l) continue;
+      const next = tf.tidy(() => ({ k: f(l.k), v: f(l.v) }));
+      tf.keep(next.k);
+      tf.keep(next.v);
+      l.k.dispose();
+      l.v.dispose();
+      this.#layers[i] = next;
+    }
+  }
+
+  /** Keeps only the batch rows `rows`, in that order (continuous batching drops finished rows). */
+  selectRows(rows: readonly number[]): void {
+    this.#map((t) => tf.gather(t, tf.tensor1d(rows as number[], 'int32'), 0));
+  }
+
+  /** Adds `n` zero positions in front of every row (their attention-mask entries must be 0). */
+  padLeft(n: number): void {
+    if (n > 0) this.#map((t) => tf.pad(t, [[0, 0], [0, 0], [n, 0], [0, 0]]));
+  }
+
+  /** Drops the first `n` positions of every row (columns no row attends to). */
+  trimLeft(n: number): void {
+    if (n > 0) this.#map((t) => tf.slice(t, [0, 0, n, 0], [-1, -1, -1, -1]));
+  }
+
+  /** Appends the rows of `other` (same number of positions) after this cache's rows; `other` is emptied. */
+  appendRows(other: KVCache): void {
+    if (other.length !== this.length) throw new Error(`KVCache.appendRows: ${other.length} positions against ${this.length}`);
+    for (let i = 0; i < this.#layers.length; i++) {
+      const a = this.#layers[i];
+      const b = other.#layers[i];
+      if (!a || !b) {
+        this.#layers[i] = a ?? b;
+        other.#layers[i] = undefined;
+        continue;
+      }
+      const next = { k: tf.keep(tf.concat([a.k, b.k], 0)), v: tf.keep(tf.concat([a.v, b.v], 0)) };
+      for (const t of [a.k, a.v, b.k, b.v]) t.dispose();
+      this.#layers[i] = next;
+      other.#layers[i] = undefined;
+    }
+  }
+
   /** Frees every cached tensor. */
   dispose(): void {
     for (const l of this.#layers) {
