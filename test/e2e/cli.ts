@@ -52,3 +52,27 @@ export async function killDuring(dir: string, args: readonly string[], env: Reco
   if (signal !== 'SIGKILL') throw new Error(`the run ended with ${signal} before it was killed`);
   return readFileSync(marker, 'utf8');
 }
+
+/** A running `aya-fw serve`: its base URL (`…/v1`), its stderr so far, and a stop that waits for the exit. */
+export interface ServeProcess {
+  readonly url: string;
+  readonly stderr: () => string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts `aya-fw serve <args> --port 0` and waits for the line that names its URL. */
+export async function startServe(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], { cwd: ROOT, env: { ...process.env, FORCE_COLOR: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  child.stdout.on('data', (d) => (err += d));
+  const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+  for (let i = 0; i < 600; i++) {
+    const m = /at (http:\/\/\S+\/v1)/.exec(err);
+    if (m) return { url: m[1], stderr: () => err, stop: (signal = 'SIGTERM') => (child.kill(signal), exited) };
+    if (child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`aya-fw serve did not start:\n${err}`);
+}

@@ -2,11 +2,13 @@ import 'reflect-metadata';
 import { AyaError, BACKEND_NAMES, errorMessage } from '@aya-fw/core';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { benchGenerateCommand, benchMatmulCommand, benchMergeCommand, benchRlCommand, benchTrainCommand } from './commands/bench';
+import { evalWinRateCommand } from './commands/eval';
 import { generateCommand } from './commands/generate';
 import { mergeCommand } from './commands/merge';
 import { pluginsCommand } from './commands/plugins';
 import { reproCommand } from './commands/repro';
 import { runCommand } from './commands/run';
+import { serveCommand } from './commands/serve';
 import { trainCommand } from './commands/train';
 import type { Session } from './session';
 
@@ -155,6 +157,40 @@ export function buildProgram(): Command {
     .option('--revisions <n>', 'self-revise the answer n times (SRPO inference)', parsePositiveInt)
     .option('--revision-template <text>', 'revision prompt with {prompt} and {draft}')
     .action(action((_o: unknown, cmd: Command) => generateCommand(cmd.optsWithGlobals())));
+
+  program
+    .command('serve')
+    .description('serve a model over an OpenAI-compatible HTTP API (chat and text completions, streaming, continuous batching)')
+    .requiredOption('-m, --model <dir>', 'model folder')
+    .option('--adapter <dir>', 'PEFT adapter folder loaded onto the model')
+    .option('--name <id>', "model id clients send (default: the folder's name)")
+    .option('--host <host>', 'interface to listen on (loopback unless you say otherwise)', '127.0.0.1')
+    .option('--port <n>', 'port (0: any free one)', (v) => (v === '0' ? 0 : parsePositiveInt(v)), 8000)
+    .option('--api-key <key>', 'require Authorization: Bearer <key> on /v1 (default: $AYA_FW_API_KEY)')
+    .option('--max-batch <n>', 'rows decoded together', parsePositiveInt, 32)
+    .option('--max-queue <n>', 'rows waiting before requests get 429', parsePositiveInt, 256)
+    .option('--max-body <size>', 'largest request body', parseSize, 1 << 20)
+    .option('--request-timeout <s>', 'cancel a request after this many seconds', parsePositive, 300)
+    .option('--max-tokens <n>', 'completion tokens when a request names none', parsePositiveInt, 256)
+    .action(action((_o: unknown, cmd: Command) => serveCommand(cmd.optsWithGlobals())));
+
+  const evaluate = program.command('eval').description('evaluations: win-rates with a judge');
+  evaluate
+    .command('winrate')
+    .description('win-rate of a model against a baseline, judged pairwise in both orders, per language with bootstrap 95% intervals; report.md + PNG')
+    .requiredOption('-m, --model <ref>', 'model folder or remote model (http://host:port/v1#name)')
+    .option('--model-name <name>', 'name of the model in the report', 'model')
+    .requiredOption('--baseline <ref>', 'baseline folder or remote model')
+    .requiredOption('--prompts <path>', 'prompt file (prompt, language) or an m-ArenaHard folder (one per language)')
+    .requiredOption('--judge <ref>', 'judge id (toy-judge, …) or an LLM judge URL (http://host:port/v1#name)')
+    .option('--judge-config <json>', 'judge options as JSON (system, template, format, maxNewTokens, temperature)')
+    .option('--out <dir>', 'report folder (default runs/eval-winrate)')
+    .option('-n, --max-new-tokens <n>', 'most new tokens per answer', parsePositiveInt)
+    .option('--languages <list>', 'only these languages, comma-separated', parseList)
+    .option('--per-language <n>', 'at most n prompts per language', parsePositiveInt)
+    .option('--no-position-swap', 'judge only with the model as A (half the judge calls; position bias stays)')
+    .option('--seed <n>', 'seed of the bootstrap (default 0)', parseSeed)
+    .action(action((_o: unknown, cmd: Command) => evalWinRateCommand(cmd.optsWithGlobals())));
 
   program
     .command('repro')

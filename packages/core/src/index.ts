@@ -55,6 +55,8 @@ export * from './data';
 export * from './training';
 export * from './adapters';
 export * from './rewards';
+export * from './judges';
+export * from './remote';
 export * from './bench/train';
 export * from './fs/atomic';
 export * from './fs/background-writer';

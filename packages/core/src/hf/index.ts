@@ -9,6 +9,8 @@ export * from './models/layers';
 export * from './tokenizer/tokenizer';
 export * from './generation/decoder';
 export * from './generation/generate';
+export * from './generation/text-generator';
+export * from './generation/text-stream';
 export * from './generation/logprobs';
 export * from './models/save';
 export * from './models/init';

@@ -44,3 +44,11 @@ export class Rng {
     return out;
   }
 }
+
+/** A 32-bit seed derived from `seed` and `index` (murmur3's finaliser), for one stream per choice or row. */
+export function mixSeed(seed: number, index: number): number {
+  let h = (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b)) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}

@@ -271,12 +271,36 @@ export interface RewardFunctionDefinition<C = any> extends Contribution, Configu
   score(items: readonly RewardItem[], config: C): readonly RewardValue[] | Promise<readonly RewardValue[]>;
 }
 
-/** The verdict of a pairwise judge. */
-export type JudgeVerdict = 'a' | 'b' | 'tie';
+/**
+ * The verdict of a pairwise judge on answers A and B, on Arena-Hard's five-point scale: `a>>b`
+ * (A much better), `a`, `tie`, `b`, `b>>a`; `null` when the judge gave no usable verdict (an
+ * LLM's answer without one): the comparison is left out.
+ */
+export type JudgeVerdict = 'a>>b' | 'a' | 'tie' | 'b' | 'b>>a' | null;
 
-/** A pairwise judge (programmatic or an LLM behind an API). */
-export interface JudgeDefinition extends Contribution {
-  compare(prompt: string, a: string, b: string, row: DataRow): Promise<JudgeVerdict>;
+/** One comparison for a judge. */
+export interface JudgeItem {
+  readonly prompt: string;
+  readonly a: string;
+  readonly b: string;
+  readonly row: DataRow;
+}
+
+/** A judge ready to compare: what {@link JudgeDefinition.open} returns. */
+export interface JudgeSession {
+  /** Verdicts in item order (a judge behind an API sends them concurrently; a local model batches them). */
+  compareMany(items: readonly JudgeItem[]): Promise<JudgeVerdict[]>;
+  dispose?(): void;
+}
+
+/**
+ * A pairwise judge: programmatic (`compare`) or holding a model or a client (`open`). A config
+ * names a judge by id (`judge: toy-judge`, options in `judgeConfig`), or by a remote model's URL
+ * (`judge: http://host:8000/v1#name`), which is the LLM judge `llm-pairwise` with that model.
+ */
+export interface JudgeDefinition<C = any> extends Contribution, Configurable<C> {
+  compare?(prompt: string, a: string, b: string, row: DataRow, config: C): Promise<JudgeVerdict>;
+  open?(config: C): JudgeSession | Promise<JudgeSession>;
 }
 
 /** What a reproduction is handed by `aya-fw repro <id>`. */

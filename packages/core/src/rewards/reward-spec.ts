@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { judgeContribution, judgeRef } from '../judges/open-judge';
 import type { ContributionUse } from '../registry/contributions';
 
 /**
@@ -6,13 +7,13 @@ import type { ContributionUse } from '../registry/contributions';
  * - `{ function: <id>, config? }`: a reward function from the registry (a plugin's JS function);
  * - `{ model: DIR }`: a reward model (`*ForSequenceClassification`, one label) scoring prompt + completion
  *   as text, re-tokenized with its own tokenizer;
- * - `{ judge: <id>, against: <column> }`: a pairwise judge comparing the completion with the row's
- *   `against` column: 1 if it wins, ½ for a tie, 0 if it loses.
+ * - `{ judge: <id or URL>, judgeConfig?, against: <column> }`: a pairwise judge comparing the completion with
+ *   the row's `against` column: 1 if it wins, ½ for a tie, 0 if it loses (`null` without a verdict).
  */
 export const RewardSpecSchema = z.union([
   z.object({ function: z.string(), config: z.record(z.string(), z.unknown()).default({}), weight: z.number().default(1), name: z.string().optional() }).strict(),
   z.object({ model: z.string(), weight: z.number().default(1), name: z.string().optional(), batchSize: z.number().int().positive().default(16) }).strict(),
-  z.object({ judge: z.string(), against: z.string(), weight: z.number().default(1), name: z.string().optional() }).strict(),
+  z.object({ judge: z.string(), judgeConfig: z.record(z.string(), z.unknown()).optional(), against: z.string(), weight: z.number().default(1), name: z.string().optional() }).strict(),
 ]);
 export type RewardSpec = z.infer<typeof RewardSpecSchema>;
 
@@ -23,7 +24,7 @@ export const RewardsSchema = z.array(RewardSpecSchema).min(1);
 export function rewardName(spec: RewardSpec): string {
   if (spec.name) return spec.name;
   if ('function' in spec) return spec.function;
-  if ('judge' in spec) return `${spec.judge}-vs-${spec.against}`;
+  if ('judge' in spec) return `${judgeRef(spec.judge).id}-vs-${spec.against}`;
   return spec.model.split(/[\\/]/).filter(Boolean).pop() ?? spec.model;
 }
 
@@ -31,7 +32,7 @@ export function rewardName(spec: RewardSpec): string {
 export function rewardContributions(specs: readonly RewardSpec[], path: readonly (string | number)[] = ['rewards']): ContributionUse[] {
   return specs.flatMap((spec, i): ContributionUse[] => {
     if ('function' in spec) return [{ kind: 'rewardFunctions', id: spec.function, idPath: [...path, i, 'function'], config: spec.config, configPath: [...path, i, 'config'] }];
-    if ('judge' in spec) return [{ kind: 'judges', id: spec.judge, idPath: [...path, i, 'judge'] }];
+    if ('judge' in spec) return [judgeContribution(spec.judge, spec.judgeConfig, [...path, i, 'judge'])];
     return [];
   });
 }

@@ -1,6 +1,8 @@
 import type { Engine } from '../engine/engine';
 import { AyaError, errorMessage } from '../errors';
 import type { RewardItem, RewardValue } from '../registry/contributions';
+import { openJudge } from '../judges/open-judge';
+import { verdictScore } from '../judges/verdicts';
 import { RewardModelScorer } from './reward-model';
 import type { z } from 'zod';
 import { parseWithSchema } from '../config/validate';
@@ -43,19 +45,18 @@ export class Rewards {
           const { definition, config } = engine.configure('rewardFunctions', spec.function, spec.config, `reward '${name}'`);
           scorers.push({ name, weight: spec.weight, score: (items) => definition.score(items, config) });
         } else if ('judge' in spec) {
-          const judge = engine.resolve('judges', spec.judge);
+          const judge = openJudge(engine, spec.judge, spec.judgeConfig, `reward '${name}'`);
           scorers.push({
             name,
             weight: spec.weight,
-            score: (items) =>
-              Promise.all(
-                items.map(async ({ prompt, completion, row }) => {
-                  const other = row[spec.against];
-                  if (typeof other !== 'string') return null;
-                  const verdict = await judge.compare(prompt, completion, other, row);
-                  return verdict === 'a' ? 1 : verdict === 'tie' ? 0.5 : 0;
-                }),
-              ),
+            async score(items) {
+              const scored = items.map((x, i) => ({ i, other: x.row[spec.against] })).filter((x) => typeof x.other === 'string');
+              const verdicts = await judge.compareMany(scored.map(({ i, other }) => ({ prompt: items[i].prompt, a: items[i].completion, b: other as string, row: items[i].row })));
+              const out: RewardValue[] = items.map(() => null);
+              scored.forEach(({ i }, k) => (out[i] = verdictScore(verdicts[k])));
+              return out;
+            },
+            dispose: () => void judge.dispose(),
           });
         } else {
           const model = new RewardModelScorer(dir(spec.model), spec.batchSize);

@@ -1,3 +1,4 @@
+import { isRemoteModel } from '../remote/remote-model';
 import { join, resolve } from 'node:path';
 import { loadExamples } from '../data/load';
 import type { ExampleKind, SourcedExample } from '../data/examples';
@@ -19,6 +20,11 @@ export function resolveInput(ctx: TrainerContext<unknown>, value: string, artifa
   const path = result.artifacts?.[name];
   if (!path) throw new UsageError(`${ctx.stage}: stage '${stage}' has no '${name}' output (it has: ${Object.keys(result.artifacts ?? {}).join(', ') || 'none'})`);
   return path;
+}
+
+/** A model reference: a remote model's URL (`http://host/v1#name`) as written, else as {@link resolveInput}. */
+export function resolveModelRef(ctx: TrainerContext<unknown>, value: string): string {
+  return isRemoteModel(value) ? value : resolveInput(ctx, value, 'model');
 }
 
 /** A seeded split: `share` of the items (at least one, when there are two or more) held out. */

@@ -7,7 +7,7 @@ export interface Curve {
 /** Grouped bars: one group per label, one bar per series (values 0–1). */
 export interface Bars {
   readonly groups: readonly string[];
-  readonly series: readonly { name: string; values: readonly number[] }[];
+  readonly series: readonly { name: string; values: readonly number[]; intervals?: readonly (readonly [number, number])[] }[];
 }
 
 const COLORS = ['#4c78a8', '#f58518', '#54a24b', '#e45756', '#72b7b2', '#b279a2'];
@@ -47,10 +47,16 @@ export function reportSvg(title: string, bars: Bars, curves: readonly Curve[]): 
       const v = Math.max(0, Math.min(1, s.values[gi] ?? 0));
       const x = x0 + gi * groupW + groupW * 0.1 + si * barW;
       out.push(`<rect x="${x}" y="${y0 + plotH * (1 - v)}" width="${barW - 2}" height="${plotH * v}" fill="${COLORS[si % COLORS.length]}"/>`);
+      const ci = s.intervals?.[gi];
+      if (ci && Number.isFinite(ci[0]) && Number.isFinite(ci[1])) {
+        const cx = x + (barW - 2) / 2;
+        const [ylo, yhi] = [y0 + plotH * (1 - ci[0]), y0 + plotH * (1 - ci[1])];
+        out.push(`<line x1="${cx}" x2="${cx}" y1="${ylo}" y2="${yhi}" stroke="#222"/>`, `<line x1="${cx - 3}" x2="${cx + 3}" y1="${ylo}" y2="${ylo}" stroke="#222"/>`, `<line x1="${cx - 3}" x2="${cx + 3}" y1="${yhi}" y2="${yhi}" stroke="#222"/>`);
+      }
     });
     out.push(`<text x="${x0 + gi * groupW + groupW / 2}" y="${y0 + plotH + 18}" font-size="12" text-anchor="middle">${esc(g)}</text>`);
   });
-  out.push(`<text x="${x0}" y="${y0 - 10}" font-size="13">win-rate against the baseline (ties count half)</text>`);
+  out.push(`<text x="${x0}" y="${y0 - 10}" font-size="13">win-rate against the baseline (ties count half; bars: bootstrap 95% interval)</text>`);
   bars.series.forEach((s, si) => {
     const y = y0 + 10 + si * 20;
     out.push(`<rect x="${x0 + plotW + 20}" y="${y}" width="12" height="12" fill="${COLORS[si % COLORS.length]}"/>`);

@@ -1,18 +1,33 @@
-import { generate, loadPretrained, readPromptRows, resolveInput, stopTokenIds, Tokenizer, z, type DataRow, type TrainerDefinition } from '@aya-fw/core';
+import { judgeContribution, openJudge, openTextGenerator, resolveInput, resolveModelRef, z, type JudgeVerdict, type TrainerContext, type TrainerDefinition } from '@aya-fw/core';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { bootstrapInterval, promptBattles, winRateOf } from './arena-score';
 import { reportSvg, svgToPng, type Curve } from './chart';
+import { readEvalPrompts, type EvalPrompt } from './eval-prompts';
 
-/** Options of the `win-rate` stage. */
+/** Options of the `win-rate` stage (and of `aya-fw eval winrate`). */
 export const WinRateConfigSchema = z
   .object({
-    /** The models to compare, by display name: folders or `stage:<name>`. */
+    /** The models to compare, by display name: folders, `stage:<name>`, or remote models `http://host:port/v1#name`. */
     models: z.record(z.string(), z.string()).refine((m) => Object.keys(m).length > 0, 'expected at least one model'),
-    /** The model every other one is compared with. */
+    /** The model every other one is compared with (same spellings). */
     baseline: z.string(),
-    /** Evaluation prompts (`prompt`, `language`, and the judge's columns), JSONL, JSON or Parquet. */
+    /** Evaluation prompts (`prompt`, `language`, and the judge's columns), JSONL, JSON or Parquet, or an m-ArenaHard folder (one per language). */
     prompts: z.string(),
+    /** Judge id, or an LLM judge's URL (`http://host:port/v1#name`, the `llm-pairwise` judge). */
     judge: z.string(),
+    /** Options of the judge. */
+    judgeConfig: z.record(z.string(), z.unknown()).optional(),
+    /** Judge both orders (Arena-Hard's two games per prompt); false judges only model-as-A. */
+    positionSwap: z.boolean().default(true),
+    /** Battles a strong verdict (A>>B) counts for (Arena-Hard: 3). */
+    strongWeight: z.number().int().positive().default(3),
+    /** Bootstrap resamples of the 95% interval. */
+    resamples: z.number().int().min(100).default(1000),
+    /** Keep only these languages. */
+    languages: z.array(z.string()).min(1).optional(),
+    /** At most this many prompts per language. */
+    promptsPerLanguage: z.number().int().positive().optional(),
     maxNewTokens: z.number().int().positive().default(32),
     batchSize: z.number().int().positive().default(32),
     /** Report title. */
@@ -21,72 +36,97 @@ export const WinRateConfigSchema = z
   .strict();
 export type WinRateConfig = z.infer<typeof WinRateConfigSchema>;
 
-type Row = DataRow & { prompt: string };
+/** One model's win-rate in one group of prompts, with its bootstrap 95% interval. */
+export interface GroupRate {
+  readonly rate: number;
+  readonly low: number;
+  readonly high: number;
+  /** Prompts scored (those where the judge gave a verdict in every game). */
+  readonly prompts: number;
+}
 
-function greedyCompletions(dir: string, rows: readonly Row[], maxNewTokens: number, batchSize: number): string[] {
-  const tokenizer = Tokenizer.fromPretrained(dir);
-  const model = loadPretrained(dir, { trainable: false });
-  const eos = stopTokenIds(model, tokenizer);
+/** Whether a win-rate's interval contains ½: not distinguishable from a tie with the baseline. */
+export const withinNoise = (g: GroupRate) => g.low <= 0.5 && g.high >= 0.5;
+
+/** `62.5% [55.0, 70.0]`, with `≈` where the interval contains 50%. */
+export const formatRate = (g: GroupRate) => (Number.isNaN(g.rate) ? 'n/a' : `${withinNoise(g) ? '≈' : ''}${(100 * g.rate).toFixed(1)}% [${(100 * g.low).toFixed(1)}, ${(100 * g.high).toFixed(1)}]`);
+
+async function greedyCompletions(ctx: TrainerContext<WinRateConfig>, ref: string, rows: readonly EvalPrompt[], label: string): Promise<string[]> {
+  const generator = openTextGenerator(resolveModelRef(ctx, ref), { batchSize: ctx.config.batchSize });
+  const task = ctx.reporter.progress(`${ctx.stage}: ${label} answers`, rows.length);
   try {
-    const out: string[] = [];
-    for (let i = 0; i < rows.length; i += batchSize) {
-      const part = rows.slice(i, i + batchSize);
-      const gen = generate(model, part.map((r) => tokenizer.encode(r.prompt)), { maxNewTokens, eosTokenIds: eos });
-      out.push(...gen.tokens.map((t) => tokenizer.decode(t, { skipSpecialTokens: true })));
-    }
-    return out;
+    const out = await generator.complete(
+      rows.map((r) => ({ prompt: r.prompt, maxNewTokens: ctx.config.maxNewTokens })),
+      () => task.tick(),
+    );
+    task.done();
+    return out.map((c) => c[0].text);
   } finally {
-    model.dispose();
+    generator.dispose();
   }
 }
 
 /**
  * `win-rate`: greedy completions of every model and of the baseline on held-out prompts, judged
- * pairwise (ties count half), per language and overall. Writes `report.md`, `report.svg` and
- * `report.png` with the win-rates and the training curves of the run's earlier stages.
+ * pairwise as Arena-Hard-Auto does (both orders, strong verdicts weighted, ties half), per
+ * language and overall, each with a bootstrap 95% interval. Writes `report.md`, `report.svg`,
+ * `report.png` and `judgments.jsonl`.
  */
 export const winRate: TrainerDefinition<WinRateConfig> = {
   id: 'win-rate',
-  description: 'Pairwise judge win-rates of models against a baseline, per language (ties half); markdown + PNG report',
+  description: 'Pairwise judge win-rates against a baseline, per language, both orders, bootstrap 95% intervals; markdown + PNG report',
   configSchema: WinRateConfigSchema,
-  contributions: (c) => [{ kind: 'judges', id: c.judge, idPath: ['judge'] }],
+  contributions: (c) => [judgeContribution(c.judge, c.judgeConfig)],
   async run(ctx) {
     const c = ctx.config;
-    const judge = ctx.engine.resolve('judges', c.judge);
-    const file = resolveInput(ctx, c.prompts, 'eval');
-    const rows = await readPromptRows(ctx.engine, file);
-    const baseline = greedyCompletions(resolveInput(ctx, c.baseline, 'model'), rows, c.maxNewTokens, c.batchSize);
-    const languages = [...new Set(rows.map((r) => String(r.language ?? 'all')))].sort();
+    const judge = openJudge(ctx.engine, c.judge, c.judgeConfig, `${ctx.stage}: judge`);
+    const rows = await readEvalPrompts(ctx.engine, resolveInput(ctx, c.prompts, 'eval'), { languages: c.languages, perLanguage: c.promptsPerLanguage });
+    const languages = [...new Set(rows.map((r) => r.language))].sort();
     const metrics: Record<string, number> = {};
-    const table: Record<string, Record<string, number>> = {};
+    const table: Record<string, Record<string, GroupRate>> = {};
     const examples: string[] = [];
-    for (const [name, ref] of Object.entries(c.models)) {
-      const completions = greedyCompletions(resolveInput(ctx, ref, 'model'), rows, c.maxNewTokens, c.batchSize);
-      const points = new Map<string, number[]>();
-      for (let i = 0; i < rows.length; i++) {
-        const v = await judge.compare(rows[i].prompt, completions[i], baseline[i], rows[i]);
-        const p = v === 'a' ? 1 : v === 'tie' ? 0.5 : 0;
-        for (const key of ['overall', String(rows[i].language ?? 'all')]) points.set(key, [...(points.get(key) ?? []), p]);
-        if (i < 3) examples.push(`| ${name} | ${rows[i].prompt.trim()} | ${completions[i].trim()} | ${baseline[i].trim()} | ${v} |`);
+    const judgments: object[] = [];
+    try {
+      const baseline = await greedyCompletions(ctx, c.baseline, rows, 'baseline');
+      for (const [name, ref] of Object.entries(c.models)) {
+        const completions = await greedyCompletions(ctx, ref, rows, name);
+        const items = (swap: boolean) => rows.map((r, i) => ({ prompt: r.prompt, a: swap ? baseline[i] : completions[i], b: swap ? completions[i] : baseline[i], row: r }));
+        const game2 = await judge.compareMany(items(false));
+        const game1: (JudgeVerdict | undefined)[] = c.positionSwap ? await judge.compareMany(items(true)) : rows.map(() => undefined);
+        const groups = new Map<string, number[][]>();
+        let dropped = 0;
+        rows.forEach((r, i) => {
+          const battles = promptBattles(game1[i], game2[i], c.strongWeight);
+          judgments.push({ model: name, language: r.language, prompt: r.prompt, completion: completions[i], baseline: baseline[i], game1: game1[i] ?? null, game2: game2[i], battles });
+          if (!battles) return void dropped++;
+          for (const key of ['overall', r.language]) groups.set(key, [...(groups.get(key) ?? []), battles]);
+          if (i < 3) examples.push(`| ${name} | ${r.prompt.trim()} | ${completions[i].trim()} | ${baseline[i].trim()} | ${game2[i] ?? 'none'}${c.positionSwap ? ` / swapped ${game1[i] ?? 'none'}` : ''} |`);
+        });
+        if (dropped) ctx.reporter.warn(`${ctx.stage}: ${name}: the judge gave no verdict on ${dropped} of ${rows.length} prompts; they are left out`);
+        table[name] = {};
+        for (const key of ['overall', ...languages]) {
+          const prompts = groups.get(key) ?? [];
+          const [low, high] = bootstrapInterval(prompts, { resamples: c.resamples, seed: ctx.seed });
+          const g = (table[name][key] = { rate: winRateOf(prompts), low, high, prompts: prompts.length });
+          metrics[key === 'overall' ? `winrate/${name}` : `winrate/${name}/${key}`] = g.rate;
+        }
+        metrics[`winrate/${name}/low`] = table[name].overall.low;
+        metrics[`winrate/${name}/high`] = table[name].overall.high;
+        ctx.reporter.info(`${ctx.stage}: ${name} vs baseline: ${formatRate(table[name].overall)} overall; ${languages.map((l) => `${l} ${(100 * table[name][l].rate).toFixed(0)}%`).join(', ')}`);
       }
-      table[name] = {};
-      for (const [key, ps] of points) {
-        const rate = ps.reduce((a, b) => a + b, 0) / ps.length;
-        table[name][key] = rate;
-        metrics[key === 'overall' ? `winrate/${name}` : `winrate/${name}/${key}`] = rate;
-      }
-      ctx.reporter.info(`${ctx.stage}: ${name} vs baseline: ${(100 * table[name].overall).toFixed(1)}% overall; ${languages.map((l) => `${l} ${(100 * table[name][l]).toFixed(0)}%`).join(', ')}`);
+    } finally {
+      await judge.dispose();
     }
     const groups = ['overall', ...languages];
     const names = Object.keys(table);
     const md = [
       `# ${c.title}`,
       '',
-      `Win-rate of each model against the baseline (${c.baseline}) on ${rows.length} held-out prompts, judged by \`${c.judge}\`; ties count half.`,
+      `Win-rate of each model against the baseline (${c.baseline}) on ${rows.length} held-out prompts (${languages.map((l) => `${l} ${rows.filter((r) => r.language === l).length}`).join(', ')}), judged by \`${judge.id}\`${c.positionSwap ? ' in both orders' : ''}; ties count half${c.strongWeight > 1 ? `, strong verdicts ${c.strongWeight} battles` : ''}. In brackets: bootstrap 95% interval over prompts (${c.resamples} resamples); ≈ marks a rate whose interval contains 50% (within noise of the baseline).`,
       '',
       `| model | ${groups.join(' | ')} |`,
       `|---|${groups.map(() => '---').join('|')}|`,
-      ...names.map((n) => `| ${n} | ${groups.map((g) => `${(100 * table[n][g]).toFixed(1)}%`).join(' | ')} |`),
+      ...names.map((n) => `| ${n} | ${groups.map((g) => formatRate(table[n][g])).join(' | ')} |`),
       '',
       '## Training',
       '',
@@ -94,7 +134,7 @@ export const winRate: TrainerDefinition<WinRateConfig> = {
       '',
       '## Examples',
       '',
-      '| model | prompt | completion | baseline | verdict |',
+      '| model | prompt | completion | baseline | verdict (model as A / swapped) |',
       '|---|---|---|---|---|',
       ...examples,
       '',
@@ -107,9 +147,10 @@ export const winRate: TrainerDefinition<WinRateConfig> = {
         title: `${stage}: training loss`,
         points: readFileSync(r.artifacts!.metrics, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l)).filter((m) => typeof m.loss === 'number').map((m) => [m.step, m.loss] as [number, number]),
       }));
-    const svg = reportSvg(c.title, { groups, series: names.map((n) => ({ name: n, values: groups.map((g) => table[n][g]) })) }, curves);
+    const svg = reportSvg(c.title, { groups, series: names.map((n) => ({ name: n, values: groups.map((g) => table[n][g].rate), intervals: groups.map((g) => [table[n][g].low, table[n][g].high] as [number, number]) })) }, curves);
     const artifacts: Record<string, string> = { report: join(ctx.outDir, 'report.md'), figure: join(ctx.outDir, 'report.svg') };
     writeFileSync(artifacts.report, md);
+    writeFileSync((artifacts.judgments = join(ctx.outDir, 'judgments.jsonl')), judgments.map((j) => JSON.stringify(j)).join('\n') + '\n');
     writeFileSync(artifacts.figure, svg);
     const png = svgToPng(svg);
     if (png) writeFileSync((artifacts.png = join(ctx.outDir, 'report.png')), png);

@@ -1,16 +1,18 @@
-import { generate, loadPretrained, readPromptRows, resolveInput, rewardContributions, Rewards, RewardsSchema, stopTokenIds, Tokenizer, UsageError, z, type TrainerDefinition } from '@aya-fw/core';
+import { judgeContribution, openJudge, openTextGenerator, readPromptRows, resolveInput, resolveModelRef, rewardContributions, Rewards, RewardsSchema, UsageError, verdictScore, z, type TrainerDefinition } from '@aya-fw/core';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Options of the `sample-pairs` stage. */
 export const SamplePairsConfigSchema = z
   .object({
-    /** Model to sample from, or `stage:<name>`. */
+    /** Model to sample from: a folder, `stage:<name>`, or a remote model `http://host:port/v1#name`. */
     model: z.string(),
     /** Prompt rows (`prompt` plus the columns the judge needs), JSONL, JSON or Parquet. */
     prompts: z.string(),
-    /** Judge id in the judge registry. */
+    /** Judge id in the judge registry, or an LLM judge's URL (`http://host:port/v1#name`). */
     judge: z.string(),
+    /** Options of the judge. */
+    judgeConfig: z.record(z.string(), z.unknown()).optional(),
     /** Rewards whose weighted sum becomes `chosen_reward`/`rejected_reward` (for CoPG): `[{ function: toy-reward }]`, a reward model, a judge. */
     rewards: RewardsSchema.optional(),
     /** Completions sampled per prompt (default 4). */
@@ -35,59 +37,53 @@ export const samplePairs: TrainerDefinition<SamplePairsConfig> = {
   description: 'Sample completions per prompt, rank them with a judge, write best/worst preference pairs',
   configSchema: SamplePairsConfigSchema,
   contributions: (c) => [
-    { kind: 'judges', id: c.judge, idPath: ['judge'] },
+    judgeContribution(c.judge, c.judgeConfig),
     ...rewardContributions(c.rewards ?? []),
   ],
   async run(ctx) {
     const c = ctx.config;
-    const judge = ctx.engine.resolve('judges', c.judge);
-    const modelDir = resolveInput(ctx, c.model, 'model');
+    const judge = openJudge(ctx.engine, c.judge, c.judgeConfig, `${ctx.stage}: judge`);
     const rewards = c.rewards ? Rewards.create(ctx.engine, c.rewards, (path) => resolveInput(ctx, path, 'model')) : undefined;
     const rows = await readPromptRows(ctx.engine, resolveInput(ctx, c.prompts, 'prompts'));
-    const tokenizer = Tokenizer.fromPretrained(modelDir);
-    const model = loadPretrained(modelDir, { trainable: false });
-    const eos = stopTokenIds(model, tokenizer);
+    const generator = openTextGenerator(resolveModelRef(ctx, c.model), { batchSize: c.batchSize });
     const pairs: object[] = [];
     let ties = 0;
     const task = ctx.reporter.progress(`${ctx.stage}: sampling ${c.samples} per prompt`, rows.length);
     try {
       for (let start = 0; start < rows.length; start += c.batchSize) {
         const part = rows.slice(start, start + c.batchSize);
-        const prompts = part.flatMap((r) => Array.from({ length: c.samples }, () => tokenizer.encode(r.prompt)));
-        const out = generate(model, prompts, {
-          maxNewTokens: c.maxNewTokens,
-          doSample: true,
-          temperature: c.temperature,
-          topP: c.topP,
-          seed: ctx.seed * 100003 + start,
-          eosTokenIds: eos,
+        const samples = await generator.complete(
+          part.map((r, i) => ({ prompt: r.prompt, n: c.samples, maxNewTokens: c.maxNewTokens, doSample: true, temperature: c.temperature, topP: c.topP, seed: ctx.seed * 100003 + start + i })),
+        );
+        const texts = samples.map((choices) => choices.map((x) => x.text));
+        // Round robin within each prompt's samples; ties and missing verdicts count half.
+        const games = part.flatMap((row, i) => texts[i].flatMap((_, a) => texts[i].slice(a + 1).map((__, k) => ({ i, a, b: a + 1 + k, row }))));
+        const verdicts = await judge.compareMany(games.map((g) => ({ prompt: g.row.prompt, a: texts[g.i][g.a], b: texts[g.i][g.b], row: g.row })));
+        const wins = texts.map((t) => t.map(() => 0));
+        games.forEach((g, k) => {
+          const s = verdictScore(verdicts[k]) ?? 0.5;
+          wins[g.i][g.a] += s;
+          wins[g.i][g.b] += 1 - s;
         });
+        const ends = part.map((_, i) => ({ best: wins[i].indexOf(Math.max(...wins[i])), worst: wins[i].indexOf(Math.min(...wins[i])) }));
+        const decisive = await judge.compareMany(part.map((row, i) => ({ prompt: row.prompt, a: texts[i][ends[i].best], b: texts[i][ends[i].worst], row })));
         for (let i = 0; i < part.length; i++) {
           const row = part[i];
-          const texts = out.tokens.slice(i * c.samples, (i + 1) * c.samples).map((t) => tokenizer.decode(t, { skipSpecialTokens: true }));
-          const wins = texts.map(() => 0);
-          for (let a = 0; a < texts.length; a++) {
-            for (let b = a + 1; b < texts.length; b++) {
-              const verdict = await judge.compare(row.prompt, texts[a], texts[b], row);
-              wins[a] += verdict === 'a' ? 1 : verdict === 'tie' ? 0.5 : 0;
-              wins[b] += verdict === 'b' ? 1 : verdict === 'tie' ? 0.5 : 0;
-            }
-          }
-          const best = wins.indexOf(Math.max(...wins));
-          const worst = wins.indexOf(Math.min(...wins));
-          if (wins[best] === wins[worst] || (await judge.compare(row.prompt, texts[best], texts[worst], row)) !== 'a') {
+          const { best, worst } = ends[i];
+          if (wins[i][best] === wins[i][worst] || verdictScore(decisive[i]) !== 1) {
             ties++;
             continue;
           }
           const { prompt, ...extra } = row;
-          const scored = rewards && (await rewards.score([texts[best], texts[worst]].map((completion) => ({ prompt, completion, row })), () => `prompt ${start + i + 1}`)).total;
-          pairs.push({ ...extra, prompt, chosen: texts[best], rejected: texts[worst], ...(scored ? { chosen_reward: scored[0], rejected_reward: scored[1] } : {}) });
+          const scored = rewards && (await rewards.score([texts[i][best], texts[i][worst]].map((completion) => ({ prompt, completion, row })), () => `prompt ${start + i + 1}`)).total;
+          pairs.push({ ...extra, prompt, chosen: texts[i][best], rejected: texts[i][worst], ...(scored ? { chosen_reward: scored[0], rejected_reward: scored[1] } : {}) });
         }
         task.tick(part.length);
       }
     } finally {
-      model.dispose();
+      generator.dispose();
       rewards?.dispose();
+      await judge.dispose();
     }
     task.done(`${pairs.length} pairs, ${ties} prompts without a preference`);
     if (pairs.length === 0) throw new UsageError(`${ctx.stage}: the judge preferred no sample over another for any prompt; nothing to train on`);

@@ -1,0 +1,2 @@
+export * from './open-judge';
+export * from './verdicts';

@@ -1,0 +1,5 @@
+export { ApiError } from './api-error';
+export { createApp, type AppOptions, type ServedModel } from './app';
+export { generateChoices, type ChoiceParams, type ChoiceResult } from './choices';
+export { GenerationScheduler, QueueFullError, type SchedulerOptions } from './scheduler';
+export { startServer, type RunningServer, type ServeOptions } from './server';
