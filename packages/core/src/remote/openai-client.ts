@@ -102,7 +102,8 @@ export class OpenAIClient {
             signal: AbortSignal.timeout(this.#options.timeoutMs ?? 600_000),
           });
         } catch (err) {
-          const reason = (err as { cause?: { code?: string } }).cause?.code ?? errorMessage(err);
+          const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+          const reason = cause?.code ?? cause?.message ?? errorMessage(err);
           if (attempt < retries) {
             await sleep(this.#backoff(attempt));
             continue;
