@@ -118,7 +118,7 @@ const readFirstEvalReward = (file: string) =>
   readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).find((r) => r.step === 0).eval_reward as number;
 
 describe('the main job and the reproduction', () => {
-  it('runs the README main job: preference-trained models beat the SFT model in the judge win-rate, with a report', () => {
+  it('runs the README main job: the README\'s claims about its win-rates hold, with intervals and a report', () => {
     const out = join(userProject(), 'out');
     // About a minute alone on 2 cores with the native kernels (2¾ without).
     const r = aya(['run', 'recipes/aya-toy.yaml', '--json', '--out', out], ROOT, 900_000);
@@ -128,12 +128,23 @@ describe('the main job and the reproduction', () => {
     expect(Object.keys(stages)).toEqual(['world', 'sft', 'pairs', 'dpo', 'dpo-averaged', 'copg', 'srpo', 'rloo', 'evaluate']);
     expect(stages.world.metrics.languages).toBeGreaterThanOrEqual(5);
     expect(stages.world.metrics.imperfect_share).toBeGreaterThan(0.2);
-    for (const model of ['dpo', 'dpo-averaged', 'copg', 'srpo', 'rloo']) expect(stages.evaluate.metrics[`winrate/${model}`]).toBeGreaterThan(0.5);
+    const m = stages.evaluate.metrics;
+    // What the README says held in every run: SRPO and RLOO beat SFT overall (the whole interval above 50%),
+    // every model beats it in English, and the DPO variants and CoPG lose to it in Hindi.
+    for (const model of ['srpo', 'rloo']) expect(m[`winrate/${model}/low`]).toBeGreaterThan(0.5);
+    for (const model of ['dpo', 'dpo-averaged', 'copg', 'srpo', 'rloo']) {
+      expect(m[`winrate/${model}/en`]).toBeGreaterThan(0.5);
+      expect(m[`winrate/${model}/low`]).toBeLessThanOrEqual(m[`winrate/${model}`]);
+      expect(m[`winrate/${model}/high`]).toBeGreaterThanOrEqual(m[`winrate/${model}`]);
+    }
+    for (const model of ['dpo', 'dpo-averaged', 'copg']) expect(m[`winrate/${model}/hi`]).toBeLessThan(0.5);
+    expect(m['winrate/rloo/hi']).toBeGreaterThanOrEqual(0.5);
     // Online RL raised the held-out reward of greedy answers above the SFT model's it started from.
     expect(stages.rloo.metrics.eval_reward).toBeGreaterThan(readFirstEvalReward(join(out, 'rloo', 'metrics.jsonl')));
     for (const lang of ['en', 'es', 'fr', 'ru', 'hi', 'ar']) expect(stages.evaluate.metrics[`winrate/dpo/${lang}`]).toBeDefined();
     const report = readFileSync(join(out, 'evaluate', 'report.md'), 'utf8');
     expect(report).toContain('| model | overall | ar | en | es | fr | hi | ru |');
+    expect(report).toMatch(/\| srpo \| \d+\.\d% \[\d+\.\d, \d+\.\d\] \|/);
     expect(readFileSync(join(out, 'evaluate', 'report.png')).subarray(1, 4).toString()).toBe('PNG');
   }, 900_000);
 

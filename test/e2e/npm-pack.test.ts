@@ -36,13 +36,13 @@ describe('npm-installed packages', () => {
   it('every package ships its README, compiled code with types, and plugins take core as a peer', () => {
     const scope = join(project, 'node_modules', '@aya-fw');
     const names = readdirSync(scope);
-    expect(names).toEqual(expect.arrayContaining(['core', 'cli', 'plugin-sft', 'plugin-peft', 'plugin-dpo', 'plugin-merge']));
+    expect(names).toEqual(expect.arrayContaining(['core', 'cli', 'serve', 'plugin-sft', 'plugin-peft', 'plugin-dpo', 'plugin-merge', 'plugin-eval']));
     for (const name of names) {
       const pkg = JSON.parse(readFileSync(join(scope, name, 'package.json'), 'utf8'));
       expect([name, existsSync(join(scope, name, 'README.md'))]).toEqual([name, true]);
       expect([name, existsSync(join(scope, name, pkg.types))]).toEqual([name, true]);
       expect([name, typeof pkg.exports['.'].types]).toEqual([name, 'string']);
-      if (name.startsWith('plugin-')) expect([name, pkg.peerDependencies['@aya-fw/core']]).toEqual([name, '^0.1.0']);
+      if (name.startsWith('plugin-') || name === 'serve') expect([name, pkg.peerDependencies['@aya-fw/core']]).toEqual([name, '^0.1.0']);
     }
     expect(existsSync(join(scope, 'core', 'dist', 'kernels', 'matmul.wasm'))).toBe(true);
   });

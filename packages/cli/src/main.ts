@@ -1,10 +1,11 @@
 import 'reflect-metadata';
 import { AyaError, BACKEND_NAMES, errorMessage } from '@aya-fw/core';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { benchGenerateCommand, benchMatmulCommand, benchMergeCommand, benchRlCommand, benchTrainCommand } from './commands/bench';
+import { benchGenerateCommand, benchMatmulCommand, benchMergeCommand, benchRlCommand, benchServeCommand, benchTrainCommand, type BenchServeCommandOptions } from './commands/bench';
 import { evalWinRateCommand } from './commands/eval';
 import { generateCommand } from './commands/generate';
 import { mergeCommand } from './commands/merge';
+import { mergeSearchCommand } from './commands/merge-search';
 import { pluginsCommand } from './commands/plugins';
 import { reproCommand } from './commands/repro';
 import { runCommand } from './commands/run';
@@ -58,7 +59,7 @@ export function buildProgram(): Command {
     .description("Cohere's multilingual post-training recipes for Node.js: preference training, online RL, MoE adapters, merging")
     .version(version, '-V, --version')
     .option('-p, --plugins <list>', 'plugins to load, comma-separated (dpo → @aya-fw/plugin-dpo → aya-fw-plugin-dpo → dpo → ./dpo)', parseList)
-    .option('--no-default-plugins', "do not load aya-fw's own plugins (data, optimizers, sft, reward, preference, peft, dpo, copg, srpo, eval, bandit, merge)")
+    .option('--no-default-plugins', "do not load aya-fw's own plugins (data, optimizers, sft, reward, preference, peft, dpo, copg, online-rl, srpo, eval, bandit, merge, merge-search)")
     .addOption(new Option('-b, --backend <name>', 'compute backend (default: auto)').choices(BACKEND_NAMES))
     .option('--threads <n>', 'threads of the native compute kernels (default: every core)', parsePositiveInt)
     .option('-q, --quiet', 'print nothing but errors')
@@ -103,7 +104,16 @@ export function buildProgram(): Command {
     .option('--overwrite', 'replace the output folder if it exists')
     .action(action((config: string, _o: unknown, cmd: Command) => mergeCommand(config, cmd.optsWithGlobals())));
 
-  const bench = program.command('bench').description('benchmarks that print numbers: train, generate, rl, matmul, merge');
+  program
+    .command('merge-search')
+    .description('search merge weights of a checkpoint pool with CMA-ES (macro-average or Pareto front over evaluators); best merge + report')
+    .argument('<config>', 'YAML: pool, method, genome, evaluators, objective, maxEvaluations (paths relative to it)')
+    .option('--out <dir>', 'output folder (default runs/merge-search)')
+    .option('--resume', 'continue a killed search from its saved state')
+    .option('--seed <n>', 'seed (default 0)', parseSeed)
+    .action(action((file: string, _o: unknown, cmd: Command) => mergeSearchCommand(file, cmd.optsWithGlobals())));
+
+  const bench = program.command('bench').description('benchmarks that print numbers: train, generate, rl, serve, matmul, merge');
   bench
     .command('train')
     .description('one training step (forward, cross-entropy, backward, Adam): median step time and tokens/s')
@@ -127,6 +137,17 @@ export function buildProgram(): Command {
     .option('--new-tokens <n>', 'tokens sampled per completion', parsePositiveInt, 32)
     .option('--steps <n>', 'timed steps (after one warm-up step)', parsePositiveInt, 5)
     .action(action((_o: unknown, cmd: Command) => benchRlCommand(cmd.optsWithGlobals())));
+  bench
+    .command('serve')
+    .description('requests/s and tokens/s of aya-fw serve at 1, 8 and 32 concurrent clients (loopback HTTP)')
+    .requiredOption('-m, --model <dir>', 'model folder')
+    .option('--clients <list>', 'concurrent clients per level, comma-separated', parseList)
+    .option('--requests <n>', 'requests per client at each level', parsePositiveInt, 4)
+    .option('--new-tokens <n>', 'new tokens per request', parsePositiveInt, 32)
+    .action(action((_o: unknown, cmd: Command) => {
+      const o = cmd.optsWithGlobals<BenchServeCommandOptions>();
+      return benchServeCommand({ ...o, clients: o.clients ?? ['1', '8', '32'] });
+    }));
   bench
     .command('matmul')
     .description('GFLOP/s of the matrix products a transformer step runs')

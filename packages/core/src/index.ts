@@ -56,6 +56,7 @@ export * from './training';
 export * from './adapters';
 export * from './rewards';
 export * from './judges';
+export * from './search';
 export * from './remote';
 export * from './bench/train';
 export * from './fs/atomic';

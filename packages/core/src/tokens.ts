@@ -1,6 +1,7 @@
 import type {
   AdapterDefinition,
   DatasetFormatDefinition,
+  EvaluatorDefinition,
   JudgeDefinition,
   LossDefinition,
   MergeMethodDefinition,
@@ -38,6 +39,8 @@ export const Tokens = Object.freeze({
   RewardFunction: Symbol.for('aya-fw:RewardFunction') as ServiceIdentifier<RewardFunctionDefinition>,
   /** {@link JudgeDefinition} contributions. */
   Judge: Symbol.for('aya-fw:Judge') as ServiceIdentifier<JudgeDefinition>,
+  /** {@link EvaluatorDefinition} contributions. */
+  Evaluator: Symbol.for('aya-fw:Evaluator') as ServiceIdentifier<EvaluatorDefinition>,
   /** {@link ReproductionDefinition} contributions (`aya-fw repro <id>`). */
   Reproduction: Symbol.for('aya-fw:Reproduction') as ServiceIdentifier<ReproductionDefinition>,
 });

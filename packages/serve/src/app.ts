@@ -156,7 +156,7 @@ export function createApp(served: ServedModel, options: AppOptions = {}): Hono {
   }
 
   function choiceParams(
-    body: { temperature?: number | null; top_p?: number | null; seed?: number | null; stop?: string | string[] | null },
+    body: { temperature?: number | null; top_p?: number | null; seed?: number | null; stop?: string | string[] | null; ignore_eos?: boolean | null },
     prompts: readonly (readonly number[])[],
     requested: number | null | undefined,
     field: string,
@@ -174,6 +174,7 @@ export function createApp(served: ServedModel, options: AppOptions = {}): Hono {
       seed: body.seed ?? randomInt(2 ** 31),
       stops: body.stop === undefined || body.stop === null ? [] : typeof body.stop === 'string' ? [body.stop] : body.stop,
       topLogprobs,
+      ignoreEos: body.ignore_eos ?? false,
     };
   }
 

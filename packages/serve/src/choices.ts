@@ -12,6 +12,7 @@ export interface ChoiceParams {
   readonly stops: readonly string[];
   /** Report log-probs with this many alternatives; undefined: none. */
   readonly topLogprobs?: number;
+  readonly ignoreEos?: boolean;
 }
 
 /** A token's log-prob as the API reports it: the token's text, its bytes, and the alternatives. */
@@ -82,6 +83,7 @@ export function generateChoices(
       topP: params.topP,
       rng: new Rng(mixSeed(params.seed, index)),
       topLogprobs: params.topLogprobs,
+      ignoreEos: params.ignoreEos,
     }));
     try {
       jobs = scheduler.submit(requests, (index, e) => {

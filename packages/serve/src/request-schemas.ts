@@ -11,6 +11,8 @@ const sampling = {
   stream: z.boolean().nullish(),
   stream_options: z.object({ include_usage: z.boolean().nullish() }).loose().nullish(),
   max_tokens: z.number().int().min(1).nullish(),
+  /** vLLM's extra: generate past end-of-sequence tokens (benchmarks). */
+  ignore_eos: z.boolean().nullish(),
 };
 
 const text = z.union([z.string(), z.array(z.object({ type: z.literal('text'), text: z.string() }).loose()).min(1)]);

@@ -1,5 +1,6 @@
 import { benchGenerate, benchMatmul, benchMerge, benchTrain, computeThreads, type BackendName } from '@aya-fw/core';
 import { benchRl } from '@aya-fw/plugin-online-rl';
+import { benchServe } from '@aya-fw/serve';
 import { openSession, startBackend, type GlobalOptions, type Session } from '../session';
 
 /** Options of `aya-fw bench merge`. */
@@ -87,5 +88,26 @@ export async function benchMatmulCommand(opts: GlobalOptions): Promise<Session> 
   const rows = benchMatmul();
   for (const r of rows) session.reporter.info(`${r.case}: ${r.ms.toFixed(2)} ms, ${r.gflops.toFixed(2)} GFLOP/s`);
   session.reporter.result('benchMatmul', rows);
+  return session;
+}
+
+/** Options of `aya-fw bench serve`. */
+export interface BenchServeCommandOptions extends GlobalOptions {
+  readonly model: string;
+  readonly clients: string[];
+  readonly requests: number;
+  readonly newTokens: number;
+}
+
+/** `aya-fw bench serve`: requests/s and tokens/s of `aya-fw serve` at several numbers of concurrent clients. */
+export async function benchServeCommand(opts: BenchServeCommandOptions): Promise<Session> {
+  const session = await openSession(opts);
+  const backend = await startBackend(session, (opts.backend ?? 'auto') as BackendName);
+  const rows = await benchServe(session.engine, { model: opts.model, clients: opts.clients.map(Number), requestsPerClient: opts.requests, newTokens: opts.newTokens });
+  const threads = backend.name === 'wasm' ? computeThreads() : 1;
+  for (const r of rows) {
+    session.reporter.info(`serve, ${r.clients} concurrent client${r.clients === 1 ? '' : 's'} (${r.requests} requests × ${opts.newTokens} tokens, ${backend.name}, ${threads} thread${threads === 1 ? '' : 's'}): ${r.requestsPerSecond.toFixed(1)} requests/s, ${r.tokensPerSecond.toFixed(0)} tokens/s, median latency ${r.medianLatencyMs.toFixed(0)} ms`);
+  }
+  session.reporter.result('benchServe', rows);
   return session;
 }

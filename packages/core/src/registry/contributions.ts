@@ -2,7 +2,8 @@ import type * as tf from '@tensorflow/tfjs';
 import type { ZodType } from 'zod';
 import type { Engine } from '../engine/engine';
 import type { ModelConfig } from '../hf/models/config';
-import type { AttachedModule, LinearShape, LinearWrapper } from '../hf/models/model';
+import type { AttachedModule, LinearShape, LinearWrapper, PretrainedModel } from '../hf/models/model';
+import type { Tokenizer } from '../hf/tokenizer/tokenizer';
 import type { Reporter } from '../reporting/reporter';
 import type { AyaOptimizer } from '../training/optimizer';
 import type { ContributionKinds } from './registries';
@@ -301,6 +302,35 @@ export interface JudgeSession {
 export interface JudgeDefinition<C = any> extends Contribution, Configurable<C> {
   compare?(prompt: string, a: string, b: string, row: DataRow, config: C): Promise<JudgeVerdict>;
   open?(config: C): JudgeSession | Promise<JudgeSession>;
+}
+
+/** What an evaluator is opened with. */
+export interface EvaluatorContext {
+  readonly engine: Engine;
+  /** Resolves a path in the evaluator's options against the config's folder (and `stage:` outputs in a recipe). */
+  resolve(path: string, artifact?: string): string;
+  readonly seed: number;
+  readonly reporter: Reporter;
+}
+
+/** An evaluator ready to score models: what {@link EvaluatorDefinition.open} returns. */
+export interface EvaluatorSession {
+  /**
+   * The score of a model (a merge candidate held in memory, or a loaded folder) with its
+   * tokenizer (absent for models without one); NaN or a throw is a failed evaluation.
+   */
+  evaluate(model: PretrainedModel, tokenizer?: Tokenizer): number | Promise<number>;
+  dispose?(): void;
+}
+
+/**
+ * Scores a model with one number: a held-out loss, a reward mean, a judge's win-rate, a harm rate,
+ * a user's function. Merge-weight search optimises one or several of them; `direction` says
+ * which way is better.
+ */
+export interface EvaluatorDefinition<C = any> extends Contribution, Configurable<C> {
+  readonly direction: 'higher' | 'lower';
+  open(config: C, ctx: EvaluatorContext): EvaluatorSession | Promise<EvaluatorSession>;
 }
 
 /** What a reproduction is handed by `aya-fw repro <id>`. */

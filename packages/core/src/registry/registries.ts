@@ -4,6 +4,7 @@ import type {
   AdapterDefinition,
   Contribution,
   DatasetFormatDefinition,
+  EvaluatorDefinition,
   JudgeDefinition,
   LossDefinition,
   MergeMethodDefinition,
@@ -24,6 +25,7 @@ export interface ContributionKinds {
   datasetFormats: DatasetFormatDefinition;
   rewardFunctions: RewardFunctionDefinition;
   judges: JudgeDefinition;
+  evaluators: EvaluatorDefinition;
   reproductions: ReproductionDefinition;
 }
 
@@ -43,6 +45,7 @@ export const CONTRIBUTION_POINTS: {
     datasetFormats: { token: Tokens.DatasetFormat, kind: 'dataset format', plural: 'dataset formats' },
     rewardFunctions: { token: Tokens.RewardFunction, kind: 'reward function', plural: 'reward functions' },
     judges: { token: Tokens.Judge, kind: 'judge', plural: 'judges' },
+    evaluators: { token: Tokens.Evaluator, kind: 'evaluator', plural: 'evaluators' },
     reproductions: { token: Tokens.Reproduction, kind: 'reproduction', plural: 'reproductions' },
   });
 

@@ -84,6 +84,59 @@ export function reportSvg(title: string, bars: Bars, curves: readonly Curve[]): 
   return out.join('\n');
 }
 
+/** A point of a scatter plot, in a named group (one colour and marker per group). */
+export interface ScatterPoint {
+  readonly x: number;
+  readonly y: number;
+  readonly group: string;
+  readonly label?: string;
+}
+
+/**
+ * A scatter of two scores (e.g. the Pareto plane of a merge search): one colour per group, the
+ * `line` group's points joined in x order (the front), ticks on both axes, a legend on the right.
+ */
+export function scatterSvg(title: string, xLabel: string, yLabel: string, points: readonly ScatterPoint[], line?: string): string {
+  const width = 820;
+  const height = 560;
+  const [x0, y0, plotW, plotH] = [80, 50, 520, 440];
+  const finite = points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
+  const pad = (lo: number, hi: number) => (hi - lo < 1e-9 ? [lo - 0.5, hi + 0.5] : [lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo)]);
+  const [xmin, xmax] = pad(Math.min(...finite.map((p) => p.x)), Math.max(...finite.map((p) => p.x)));
+  const [ymin, ymax] = pad(Math.min(...finite.map((p) => p.y)), Math.max(...finite.map((p) => p.y)));
+  const sx = (x: number) => x0 + ((x - xmin) / (xmax - xmin)) * plotW;
+  const sy = (y: number) => y0 + plotH - ((y - ymin) / (ymax - ymin)) * plotH;
+  const groups = [...new Set(finite.map((p) => p.group))];
+  const out = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="DejaVu Sans, sans-serif">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+    `<text x="20" y="30" font-size="18" font-weight="bold">${esc(title)}</text>`,
+    `<rect x="${x0}" y="${y0}" width="${plotW}" height="${plotH}" fill="none" stroke="#999"/>`,
+  ];
+  for (let k = 0; k <= 4; k++) {
+    const xv = xmin + ((xmax - xmin) * k) / 4;
+    const yv = ymin + ((ymax - ymin) * k) / 4;
+    out.push(`<line x1="${sx(xv)}" x2="${sx(xv)}" y1="${y0 + plotH}" y2="${y0 + plotH + 5}" stroke="#333"/><text x="${sx(xv)}" y="${y0 + plotH + 18}" font-size="11" text-anchor="middle">${xv.toPrecision(3)}</text>`);
+    out.push(`<line x1="${x0 - 5}" x2="${x0}" y1="${sy(yv)}" y2="${sy(yv)}" stroke="#333"/><text x="${x0 - 8}" y="${sy(yv) + 4}" font-size="11" text-anchor="end">${yv.toPrecision(3)}</text>`);
+  }
+  out.push(`<text x="${x0 + plotW / 2}" y="${y0 + plotH + 40}" font-size="13" text-anchor="middle">${esc(xLabel)}</text>`);
+  out.push(`<text x="20" y="${y0 + plotH / 2}" font-size="13" text-anchor="middle" transform="rotate(-90 20 ${y0 + plotH / 2})">${esc(yLabel)}</text>`);
+  if (line) {
+    const pts = finite.filter((p) => p.group === line).sort((a, b) => a.x - b.x);
+    if (pts.length > 1) out.push(`<polyline fill="none" stroke="${COLORS[groups.indexOf(line) % COLORS.length]}" stroke-width="1.5" points="${pts.map((p) => `${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join(' ')}"/>`);
+  }
+  for (const p of finite) {
+    const c = COLORS[groups.indexOf(p.group) % COLORS.length];
+    out.push(`<circle cx="${sx(p.x).toFixed(1)}" cy="${sy(p.y).toFixed(1)}" r="${p.group === line ? 5 : 4}" fill="${c}" fill-opacity="0.8"/>`);
+    if (p.label) out.push(`<text x="${(sx(p.x) + 6).toFixed(1)}" y="${(sy(p.y) - 6).toFixed(1)}" font-size="10">${esc(p.label)}</text>`);
+  }
+  groups.forEach((g, i) => {
+    out.push(`<circle cx="${x0 + plotW + 30}" cy="${y0 + 10 + i * 20}" r="5" fill="${COLORS[i % COLORS.length]}"/><text x="${x0 + plotW + 42}" y="${y0 + 14 + i * 20}" font-size="12">${esc(g)}</text>`);
+  });
+  out.push('</svg>');
+  return out.join('\n');
+}
+
 /** Renders SVG to PNG with resvg (a prebuilt binary from the npm registry); undefined when it cannot load. */
 export function svgToPng(svg: string): Uint8Array | undefined {
   try {

@@ -26,6 +26,8 @@ export interface DecodeRequest extends SamplingOptions {
   readonly rng?: Rng;
   /** Report the chosen token's log-probability and this many alternatives (0: the chosen one only). */
   readonly topLogprobs?: number;
+  /** Keep going past end-of-sequence tokens until `maxNewTokens` (benchmarks; vLLM's `ignore_eos`). */
+  readonly ignoreEos?: boolean;
 }
 
 /** Why a row stopped: an end-of-sequence token, its token budget, or a caller's {@link BatchDecoder.cancel}. */
@@ -226,7 +228,7 @@ export class BatchDecoder {
     row.tokens.push(token);
     row.ids.push(token);
     row.mask.push(1);
-    if (this.#eos.has(token)) row.finish = 'stop';
+    if (!req.ignoreEos && this.#eos.has(token)) row.finish = 'stop';
     else if (row.tokens.length >= req.maxNewTokens) row.finish = 'length';
     const scored = req.topLogprobs === undefined ? undefined : rankedLogprobs(values, token, req.topLogprobs);
     events.push({ row, token, logprob: scored?.chosen, top: scored?.top, finish: row.finish });

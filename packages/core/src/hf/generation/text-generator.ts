@@ -48,22 +48,28 @@ export interface TextGeneratorOptions extends RemoteOptions {
 
 /** A generator for `ref`: `http(s)://host/v1#model` is remote, anything else a local model folder. */
 export function openTextGenerator(ref: string, options: TextGeneratorOptions = {}): TextGenerator {
-  return isRemoteModel(ref) ? openRemoteGenerator(ref, options) : new LocalTextGenerator(ref, options.batchSize ?? 32);
+  return isRemoteModel(ref) ? openRemoteGenerator(ref, options) : LocalTextGenerator.open(ref, options.batchSize ?? 32);
 }
 
-/** A local model folder, decoded with continuous batching (`batchSize` rows at a time). */
+/** A local model, decoded with continuous batching (`batchSize` rows at a time). */
 export class LocalTextGenerator implements TextGenerator {
-  readonly tokenizer: Tokenizer;
-  readonly model: PretrainedModel;
   readonly #eos: number[];
 
+  /** Over a model already in memory (a merge candidate); `owned` models are freed by {@link dispose}. */
   constructor(
     readonly name: string,
+    readonly model: PretrainedModel,
+    readonly tokenizer: Tokenizer,
     readonly batchSize = 32,
+    readonly owned = false,
   ) {
-    this.tokenizer = Tokenizer.fromPretrained(name);
-    this.model = loadPretrained(name, { trainable: false });
-    this.#eos = stopTokenIds(this.model, this.tokenizer);
+    this.#eos = stopTokenIds(model, tokenizer);
+  }
+
+  /** Loads a model folder (with its tokenizer). */
+  static open(dir: string, batchSize = 32): LocalTextGenerator {
+    const tokenizer = Tokenizer.fromPretrained(dir);
+    return new LocalTextGenerator(dir, loadPretrained(dir, { trainable: false }), tokenizer, batchSize, true);
   }
 
   /** The prompt's token ids (the chat template applied to messages). */
@@ -105,6 +111,6 @@ export class LocalTextGenerator implements TextGenerator {
   }
 
   dispose(): void {
-    this.model.dispose();
+    if (this.owned) this.model.dispose();
   }
 }

@@ -1,0 +1,2 @@
+export * from './cma-es';
+export * from './eigen';
