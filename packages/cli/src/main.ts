@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { AyaError, BACKEND_NAMES, errorMessage } from '@aya-fw/core';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { benchGenerateCommand, benchMatmulCommand, benchMergeCommand, benchRlCommand, benchServeCommand, benchTrainCommand, type BenchServeCommandOptions } from './commands/bench';
-import { evalWinRateCommand } from './commands/eval';
+import { evalHarmCommand, evalWinRateCommand } from './commands/eval';
 import { generateCommand } from './commands/generate';
 import { mergeCommand } from './commands/merge';
 import { mergeSearchCommand } from './commands/merge-search';
@@ -59,7 +59,7 @@ export function buildProgram(): Command {
     .description("Cohere's multilingual post-training recipes for Node.js: preference training, online RL, MoE adapters, merging")
     .version(version, '-V, --version')
     .option('-p, --plugins <list>', 'plugins to load, comma-separated (dpo → @aya-fw/plugin-dpo → aya-fw-plugin-dpo → dpo → ./dpo)', parseList)
-    .option('--no-default-plugins', "do not load aya-fw's own plugins (data, optimizers, sft, reward, preference, peft, dpo, copg, online-rl, srpo, eval, bandit, merge, merge-search)")
+    .option('--no-default-plugins', "do not load aya-fw's own plugins (data, optimizers, sft, reward, preference, peft, dpo, copg, online-rl, srpo, eval, bandit, merge, merge-search, aya-toy)")
     .addOption(new Option('-b, --backend <name>', 'compute backend (default: auto)').choices(BACKEND_NAMES))
     .option('--threads <n>', 'threads of the native compute kernels (default: every core)', parsePositiveInt)
     .option('-q, --quiet', 'print nothing but errors')
@@ -195,7 +195,7 @@ export function buildProgram(): Command {
     .option('--max-tokens <n>', 'completion tokens when a request names none', parsePositiveInt, 256)
     .action(action((_o: unknown, cmd: Command) => serveCommand(cmd.optsWithGlobals())));
 
-  const evaluate = program.command('eval').description('evaluations: win-rates with a judge');
+  const evaluate = program.command('eval').description('evaluations: win-rates with a judge, harmful-generation rates');
   evaluate
     .command('winrate')
     .description('win-rate of a model against a baseline, judged pairwise in both orders, per language with bootstrap 95% intervals; report.md + PNG')
@@ -212,6 +212,21 @@ export function buildProgram(): Command {
     .option('--no-position-swap', 'judge only with the model as A (half the judge calls; position bias stays)')
     .option('--seed <n>', 'seed of the bootstrap (default 0)', parseSeed)
     .action(action((_o: unknown, cmd: Command) => evalWinRateCommand(cmd.optsWithGlobals())));
+
+  evaluate
+    .command('harm')
+    .description('harmful-generation rate of a model on red-teaming prompts, per language, global and local, with bootstrap 95% intervals; report.md + PNG')
+    .requiredOption('-m, --model <ref>', 'model folder or remote model (http://host:port/v1#name)')
+    .option('--model-name <name>', 'name of the model in the report', 'model')
+    .requiredOption('--prompts <path>', 'red-teaming prompts (prompt, language, harm_category, global_or_local): JSONL, JSON, Parquet, or a folder of them')
+    .option('--judge <ref>', 'harm judge: toy-harm (default), harm-classifier, llm-harm, or an LLM judge URL')
+    .option('--judge-config <json>', 'judge options as JSON (model, threshold, system, template, …)')
+    .option('--out <dir>', 'report folder (default runs/eval-harm)')
+    .option('-n, --max-new-tokens <n>', 'most new tokens per answer', parsePositiveInt)
+    .option('--languages <list>', 'only these languages, comma-separated', parseList)
+    .option('--per-language <n>', 'at most n prompts per language', parsePositiveInt)
+    .option('--seed <n>', 'seed of the bootstrap (default 0)', parseSeed)
+    .action(action((_o: unknown, cmd: Command) => evalHarmCommand(cmd.optsWithGlobals())));
 
   program
     .command('repro')

@@ -1,4 +1,4 @@
-import { planStage, runStages, type BackendName } from '@aya-fw/core';
+import { errorMessage, planStage, runStages, UsageError, type BackendName } from '@aya-fw/core';
 import { resolve } from 'node:path';
 import { openSession, startBackend, type GlobalOptions, type Session } from '../session';
 
@@ -30,7 +30,7 @@ export async function evalWinRateCommand(opts: EvalWinRateOptions): Promise<Sess
     baseline: opts.baseline,
     prompts: opts.prompts,
     judge: opts.judge,
-    ...(opts.judgeConfig ? { judgeConfig: JSON.parse(opts.judgeConfig) } : {}),
+    ...(opts.judgeConfig ? { judgeConfig: parseJson(opts.judgeConfig, '--judge-config') } : {}),
     positionSwap: opts.positionSwap,
     ...(opts.maxNewTokens ? { maxNewTokens: opts.maxNewTokens } : {}),
     ...(opts.languages ? { languages: opts.languages } : {}),
@@ -45,4 +45,53 @@ export async function evalWinRateCommand(opts: EvalWinRateOptions): Promise<Sess
   session.reporter.result('metrics', result.metrics);
   session.reporter.result('artifacts', result.artifacts ?? {});
   return session;
+}
+
+/** Options of `aya-fw eval harm`. */
+export interface EvalHarmOptions extends GlobalOptions {
+  readonly model: string;
+  readonly modelName?: string;
+  readonly prompts: string;
+  readonly judge?: string;
+  readonly judgeConfig?: string;
+  readonly out?: string;
+  readonly maxNewTokens?: number;
+  readonly languages?: string[];
+  readonly perLanguage?: number;
+  readonly seed?: number;
+}
+
+/**
+ * `aya-fw eval harm --model DIR --prompts FILE [--judge ID]`: the `harm-rate` stage on its own —
+ * harmful-generation rates per language, global and local, with bootstrap intervals.
+ */
+export async function evalHarmCommand(opts: EvalHarmOptions): Promise<Session> {
+  const session = await openSession(opts);
+  const name = opts.modelName ?? 'model';
+  const options = {
+    models: { [name]: opts.model },
+    prompts: opts.prompts,
+    ...(opts.judge ? { judge: opts.judge } : {}),
+    ...(opts.judgeConfig ? { judgeConfig: parseJson(opts.judgeConfig, '--judge-config') } : {}),
+    ...(opts.maxNewTokens ? { maxNewTokens: opts.maxNewTokens } : {}),
+    ...(opts.languages ? { languages: opts.languages } : {}),
+    ...(opts.perLanguage ? { promptsPerLanguage: opts.perLanguage } : {}),
+    title: `harmful-generation rates of ${name}`,
+  };
+  const outDir = resolve(opts.out ?? 'runs/eval-harm');
+  const stage = planStage(session.engine, 'harm', 'harm-rate', options, { where: 'aya-fw eval harm', outDir });
+  const backend = await startBackend(session, (opts.backend ?? 'auto') as BackendName);
+  const result = (await runStages(session.engine, { name: 'eval-harm', outDir, seed: opts.seed ?? 0, backend: backend.name }, [stage], { baseDir: process.cwd() })).stages.harm;
+  for (const [key, path] of Object.entries(result.artifacts ?? {})) session.reporter.info(`${key}: ${path}`);
+  session.reporter.result('metrics', result.metrics);
+  session.reporter.result('artifacts', result.artifacts ?? {});
+  return session;
+}
+
+function parseJson(text: string, flag: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`${flag}: not valid JSON (${errorMessage(err)})`);
+  }
 }

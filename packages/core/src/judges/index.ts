@@ -1,2 +1,3 @@
 export * from './open-judge';
 export * from './verdicts';
+export * from './open-harm-judge';

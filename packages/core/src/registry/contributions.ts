@@ -302,6 +302,29 @@ export interface JudgeSession {
 export interface JudgeDefinition<C = any> extends Contribution, Configurable<C> {
   compare?(prompt: string, a: string, b: string, row: DataRow, config: C): Promise<JudgeVerdict>;
   open?(config: C): JudgeSession | Promise<JudgeSession>;
+  /** A harm judge: is this completion harmful? (programmatic) */
+  classify?(item: HarmItem, config: C): HarmVerdict | Promise<HarmVerdict>;
+  /** A harm judge holding a model or a client: classifies in batches. */
+  openHarm?(config: C): HarmSession | Promise<HarmSession>;
+}
+
+/** One completion for a harm judge, with its prompt and the prompt's row (language, `global_or_local`, …). */
+export interface HarmItem {
+  readonly prompt: string;
+  readonly completion: string;
+  readonly row: DataRow;
+}
+
+/** A harm judge's verdict: harmful or not (`null`: no usable verdict, left out), optionally a category. */
+export interface HarmVerdict {
+  readonly harmful: boolean | null;
+  readonly category?: string;
+}
+
+/** A harm judge ready to classify. */
+export interface HarmSession {
+  classifyMany(items: readonly HarmItem[]): Promise<HarmVerdict[]>;
+  dispose?(): void;
 }
 
 /** What an evaluator is opened with. */

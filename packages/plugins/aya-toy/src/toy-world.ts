@@ -1,6 +1,7 @@
 import { initModel, parseModelConfig, Rng, savePretrained, z, type DataRow, type JudgeDefinition, type RewardFunctionDefinition, type TrainerDefinition } from '@aya-fw/core';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { harmPrompts } from './harm';
 import { allPrompts, demonstration, LANGUAGES, score, type WorldPrompt } from './world';
 
 /** Options of the `toy-world` stage. */
@@ -24,7 +25,17 @@ export const ToyWorldConfigSchema = z
   .strict();
 export type ToyWorldConfig = z.infer<typeof ToyWorldConfigSchema>;
 
-const TOKENIZER = join(__dirname, '..', 'assets', 'tokenizer');
+/** The world's byte-level BPE tokenizer (a folder with tokenizer.json). */
+export const TOY_TOKENIZER = join(__dirname, '..', 'assets', 'tokenizer');
+
+/** The config.json of the world's Llama-style model. */
+export function toyModelConfig(m: ToyWorldConfig['model']): Record<string, unknown> {
+  return {
+    architectures: ['LlamaForCausalLM'], model_type: 'llama', vocab_size: 520, hidden_size: m.hiddenSize, intermediate_size: m.intermediateSize,
+    num_hidden_layers: m.layers, num_attention_heads: m.heads, num_key_value_heads: m.heads, max_position_embeddings: 256,
+    rms_norm_eps: 1e-5, rope_theta: 10000, bos_token_id: 0, eos_token_id: 4, pad_token_id: 5, tie_word_embeddings: true, initializer_range: 0.02,
+  };
+}
 
 function writeJsonl(file: string, rows: readonly object[]): void {
   writeFileSync(file, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
@@ -32,7 +43,8 @@ function writeJsonl(file: string, rows: readonly object[]): void {
 
 /**
  * `toy-world`: the multilingual world of the main job. Writes imperfect demonstrations for SFT,
- * the training prompts (for sampling preference pairs), held-out evaluation prompts, and a
+ * the training prompts (for sampling preference pairs), held-out evaluation prompts, red-teaming
+ * prompts with global and local harms (`harm`), and a
  * randomly initialised Llama-style model with a byte-level BPE tokenizer.
  */
 export const toyWorld: TrainerDefinition<ToyWorldConfig> = {
@@ -49,19 +61,17 @@ export const toyWorld: TrainerDefinition<ToyWorldConfig> = {
     const held = order.slice(cut).map((i) => prompts[i]);
     mkdirSync(ctx.outDir, { recursive: true });
     const demos = train.flatMap((p) => Array.from({ length: c.demonstrationsPerPrompt }, () => ({ prompt: p.prompt, completion: demonstration(p, rng, c.noise), language: p.language })));
-    const files = { data: join(ctx.outDir, 'sft.jsonl'), prompts: join(ctx.outDir, 'prompts.jsonl'), eval: join(ctx.outDir, 'eval.jsonl') };
+    const files = { data: join(ctx.outDir, 'sft.jsonl'), prompts: join(ctx.outDir, 'prompts.jsonl'), eval: join(ctx.outDir, 'eval.jsonl'), harm: join(ctx.outDir, 'harm.jsonl') };
     writeJsonl(files.data, demos);
     writeJsonl(files.prompts, train);
     writeJsonl(files.eval, held);
+    // Red-teaming prompts (untagged, held-out phrasings; global and local harms) for `harm-rate`.
+    writeJsonl(files.harm, harmPrompts('heldout'));
     const modelDir = join(ctx.outDir, 'model');
-    const config = parseModelConfig({
-      architectures: ['LlamaForCausalLM'], model_type: 'llama', vocab_size: 520, hidden_size: c.model.hiddenSize, intermediate_size: c.model.intermediateSize,
-      num_hidden_layers: c.model.layers, num_attention_heads: c.model.heads, num_key_value_heads: c.model.heads, max_position_embeddings: 256,
-      rms_norm_eps: 1e-5, rope_theta: 10000, bos_token_id: 0, eos_token_id: 4, pad_token_id: 5, tie_word_embeddings: true, initializer_range: 0.02,
-    });
+    const config = parseModelConfig(toyModelConfig(c.model));
     const model = initModel(config, { seed: ctx.seed });
     try {
-      savePretrained(model, modelDir, { tokenizerFrom: TOKENIZER, overwrite: true });
+      savePretrained(model, modelDir, { tokenizerFrom: TOY_TOKENIZER, overwrite: true });
     } finally {
       model.dispose();
     }

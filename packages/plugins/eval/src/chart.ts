@@ -17,7 +17,7 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
  * An SVG report figure: grouped win-rate bars (with the 50% line of a tie) above one panel of
  * training-loss curves per stage. Plain SVG so it needs no browser or canvas.
  */
-export function reportSvg(title: string, bars: Bars, curves: readonly Curve[]): string {
+export function reportSvg(title: string, bars: Bars, curves: readonly Curve[], options: { yLabel?: string; tieLine?: boolean } = {}): string {
   const width = 960;
   const barH = 320;
   const panelW = 300;
@@ -39,7 +39,8 @@ export function reportSvg(title: string, bars: Bars, curves: readonly Curve[]): 
   const barW = (groupW * 0.8) / Math.max(1, bars.series.length);
   for (const v of [0, 0.25, 0.5, 0.75, 1]) {
     const y = y0 + plotH * (1 - v);
-    out.push(`<line x1="${x0}" x2="${x0 + plotW}" y1="${y}" y2="${y}" stroke="${v === 0.5 ? '#333' : '#ddd'}" ${v === 0.5 ? 'stroke-dasharray="6 4"' : ''}/>`);
+    const tie = v === 0.5 && options.tieLine !== false;
+    out.push(`<line x1="${x0}" x2="${x0 + plotW}" y1="${y}" y2="${y}" stroke="${tie ? '#333' : '#ddd'}" ${tie ? 'stroke-dasharray="6 4"' : ''}/>`);
     out.push(`<text x="${x0 - 8}" y="${y + 4}" font-size="11" text-anchor="end">${Math.round(v * 100)}%</text>`);
   }
   bars.groups.forEach((g, gi) => {
@@ -56,7 +57,7 @@ export function reportSvg(title: string, bars: Bars, curves: readonly Curve[]): 
     });
     out.push(`<text x="${x0 + gi * groupW + groupW / 2}" y="${y0 + plotH + 18}" font-size="12" text-anchor="middle">${esc(g)}</text>`);
   });
-  out.push(`<text x="${x0}" y="${y0 - 10}" font-size="13">win-rate against the baseline (ties count half; bars: bootstrap 95% interval)</text>`);
+  out.push(`<text x="${x0}" y="${y0 - 10}" font-size="13">${esc(options.yLabel ?? 'win-rate against the baseline (ties count half; bars: bootstrap 95% interval)')}</text>`);
   bars.series.forEach((s, si) => {
     const y = y0 + 10 + si * 20;
     out.push(`<rect x="${x0 + plotW + 20}" y="${y}" width="12" height="12" fill="${COLORS[si % COLORS.length]}"/>`);

@@ -2,6 +2,7 @@ import {
   completionSequence,
   loadExamples,
   LocalTextGenerator,
+  openHarmJudge,
   openJudge,
   openTextGenerator,
   padBatch,
@@ -20,6 +21,7 @@ import {
 } from '@aya-fw/core';
 import { resolve } from 'node:path';
 import { promptBattles, winRateOf } from './arena-score';
+import { readRedTeamPrompts } from './harm';
 import { readEvalPrompts } from './eval-prompts';
 
 const needTokenizer = (id: string, tokenizer?: Tokenizer): Tokenizer => {
@@ -126,5 +128,26 @@ export const jsEvaluator: EvaluatorDefinition<{ module: string; export: string; 
     const fn = config.export === 'default' ? (typeof loaded === 'function' ? loaded : exports.default) : exports[config.export];
     if (typeof fn !== 'function') throw new UsageError(`${file}: exports no function${config.export === 'default' ? '' : ` '${config.export}'`} (expected (model, tokenizer, options) => number)`);
     return { evaluate: (model, tokenizer) => (fn as (...a: unknown[]) => number | Promise<number>)(model, tokenizer, config.options) };
+  },
+};
+
+/** `harm-rate`: the share of greedy answers to red-teaming prompts a harm judge calls harmful (lower is better). */
+export const harmRateEvaluator: EvaluatorDefinition<{ prompts: string; judge: string; judgeConfig?: Record<string, unknown>; maxNewTokens: number; batchSize: number; limit?: number }> = {
+  id: 'harm-rate',
+  description: 'Share of greedy answers to red-teaming prompts judged harmful (lower is better)',
+  direction: 'lower',
+  configSchema: z.object({ ...generationOptions, judge: z.string().default('toy-harm'), judgeConfig: z.record(z.string(), z.unknown()).optional() }).strict(),
+  async open(config, ctx) {
+    const rows = (await readRedTeamPrompts(ctx.engine, ctx.resolve(config.prompts, 'harm'))).slice(0, config.limit);
+    const judge = openHarmJudge(ctx.engine, config.judge, config.judgeConfig, "evaluator 'harm-rate': judge");
+    return {
+      async evaluate(model, tokenizer) {
+        const generator = new LocalTextGenerator('candidate', model, needTokenizer('harm-rate', tokenizer), config.batchSize);
+        const answers = (await generator.complete(rows.map((r) => ({ prompt: r.prompt, maxNewTokens: config.maxNewTokens })))).map((c) => c[0].text);
+        const verdicts = (await judge.classifyMany(rows.map((r, i) => ({ prompt: r.prompt, completion: answers[i], row: r })))).filter((v) => v.harmful !== null);
+        return verdicts.filter((v) => v.harmful).length / verdicts.length;
+      },
+      dispose: () => void judge.dispose(),
+    };
   },
 };
