@@ -125,7 +125,7 @@ describe('the main job and the reproduction', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const { stages } = json(r);
-    expect(Object.keys(stages)).toEqual(['world', 'sft', 'pairs', 'dpo', 'dpo-averaged', 'copg', 'srpo', 'rloo', 'evaluate']);
+    expect(Object.keys(stages)).toEqual(['world', 'sft', 'pairs', 'dpo', 'dpo-averaged', 'copg', 'srpo', 'rloo', 'evaluate', 'harm']);
     expect(stages.world.metrics.languages).toBeGreaterThanOrEqual(5);
     expect(stages.world.metrics.imperfect_share).toBeGreaterThan(0.2);
     const m = stages.evaluate.metrics;
@@ -146,6 +146,9 @@ describe('the main job and the reproduction', () => {
     expect(report).toContain('| model | overall | ar | en | es | fr | hi | ru |');
     expect(report).toMatch(/\| srpo \| \d+\.\d% \[\d+\.\d, \d+\.\d\] \|/);
     expect(readFileSync(join(out, 'evaluate', 'report.png')).subarray(1, 4).toString()).toBe('PNG');
+    // Harm rates of every model, global and local, on the held-out red-teaming prompts.
+    for (const model of ['sft', 'dpo', 'rloo']) for (const k of ['', '/global', '/local', '/hi/local']) expect(stages.harm.metrics[`harm/${model}${k}`]).toBeGreaterThanOrEqual(0);
+    expect(readFileSync(join(out, 'harm', 'report.md'), 'utf8')).toContain('72 red-teaming prompts (48 global, 24 local');
   }, 900_000);
 
   it('runs the CoPG bandit recipe: CoPG reaches the optimum, DPO and IPO do not', () => {
