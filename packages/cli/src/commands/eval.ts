@@ -1,6 +1,7 @@
-import { errorMessage, planStage, runStages, UsageError, type BackendName } from '@aya-fw/core';
+import { errorMessage, UsageError } from '@aya-fw/core';
 import { resolve } from 'node:path';
-import { openSession, startBackend, type GlobalOptions, type Session } from '../session';
+import { openSession, type GlobalOptions, type Session } from '../session';
+import { runSingleStage } from '../single-stage';
 
 /** Options of `aya-fw eval winrate`. */
 export interface EvalWinRateOptions extends GlobalOptions {
@@ -37,13 +38,7 @@ export async function evalWinRateCommand(opts: EvalWinRateOptions): Promise<Sess
     ...(opts.perLanguage ? { promptsPerLanguage: opts.perLanguage } : {}),
     title: `${name} against ${opts.baseline}`,
   };
-  const outDir = resolve(opts.out ?? 'runs/eval-winrate');
-  const stage = planStage(session.engine, 'winrate', 'win-rate', options, { where: 'aya-fw eval winrate', outDir });
-  const backend = await startBackend(session, (opts.backend ?? 'auto') as BackendName);
-  const result = (await runStages(session.engine, { name: 'eval-winrate', outDir, seed: opts.seed ?? 0, backend: backend.name }, [stage], { baseDir: process.cwd() })).stages.winrate;
-  for (const [key, path] of Object.entries(result.artifacts ?? {})) session.reporter.info(`${key}: ${path}`);
-  session.reporter.result('metrics', result.metrics);
-  session.reporter.result('artifacts', result.artifacts ?? {});
+  await runSingleStage(session, { name: 'winrate', trainer: 'win-rate', options, where: 'aya-fw eval winrate', outDir: resolve(opts.out ?? 'runs/eval-winrate'), baseDir: process.cwd(), seed: opts.seed, backend: opts.backend });
   return session;
 }
 
@@ -78,13 +73,7 @@ export async function evalHarmCommand(opts: EvalHarmOptions): Promise<Session> {
     ...(opts.perLanguage ? { promptsPerLanguage: opts.perLanguage } : {}),
     title: `harmful-generation rates of ${name}`,
   };
-  const outDir = resolve(opts.out ?? 'runs/eval-harm');
-  const stage = planStage(session.engine, 'harm', 'harm-rate', options, { where: 'aya-fw eval harm', outDir });
-  const backend = await startBackend(session, (opts.backend ?? 'auto') as BackendName);
-  const result = (await runStages(session.engine, { name: 'eval-harm', outDir, seed: opts.seed ?? 0, backend: backend.name }, [stage], { baseDir: process.cwd() })).stages.harm;
-  for (const [key, path] of Object.entries(result.artifacts ?? {})) session.reporter.info(`${key}: ${path}`);
-  session.reporter.result('metrics', result.metrics);
-  session.reporter.result('artifacts', result.artifacts ?? {});
+  await runSingleStage(session, { name: 'harm', trainer: 'harm-rate', options, where: 'aya-fw eval harm', outDir: resolve(opts.out ?? 'runs/eval-harm'), baseDir: process.cwd(), seed: opts.seed, backend: opts.backend });
   return session;
 }
 

@@ -1,6 +1,7 @@
-import { ConfigError, planStage, readConfigFile, runStages, type BackendName } from '@aya-fw/core';
+import { ConfigError, readConfigFile } from '@aya-fw/core';
 import { dirname, resolve } from 'node:path';
-import { openSession, startBackend, type GlobalOptions, type Session } from '../session';
+import { openSession, type GlobalOptions, type Session } from '../session';
+import { runSingleStage } from '../single-stage';
 
 /** Options of `aya-fw merge-search`. */
 export interface MergeSearchCommandOptions extends GlobalOptions {
@@ -17,12 +18,17 @@ export async function mergeSearchCommand(file: string, opts: MergeSearchCommandO
   const session = await openSession(opts);
   const config = readConfigFile(file);
   if (typeof config.value !== 'object' || config.value === null || Array.isArray(config.value)) throw new ConfigError(`${file}: expected a mapping of merge-search options`);
-  const outDir = resolve(opts.out ?? 'runs/merge-search');
-  const stage = planStage(session.engine, 'merge-search', 'merge-search', config.value as Record<string, unknown>, { where: file, locate: config.locate, outDir });
-  const backend = await startBackend(session, (opts.backend ?? 'auto') as BackendName);
-  const result = (await runStages(session.engine, { name: 'merge-search', outDir, seed: opts.seed ?? 0, backend: backend.name }, [stage], { baseDir: dirname(resolve(file)), resume: opts.resume })).stages['merge-search'];
-  for (const [key, path] of Object.entries(result.artifacts ?? {})) session.reporter.info(`${key}: ${path}`);
-  session.reporter.result('metrics', result.metrics);
-  session.reporter.result('artifacts', result.artifacts ?? {});
+  await runSingleStage(session, {
+    name: 'merge-search',
+    trainer: 'merge-search',
+    options: config.value as Record<string, unknown>,
+    where: file,
+    locate: config.locate,
+    outDir: resolve(opts.out ?? 'runs/merge-search'),
+    baseDir: dirname(resolve(file)),
+    seed: opts.seed,
+    resume: opts.resume,
+    backend: opts.backend,
+  });
   return session;
 }

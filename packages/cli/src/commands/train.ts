@@ -1,6 +1,7 @@
-import { ConfigError, planStage, readConfigFile, runStages, type BackendName } from '@aya-fw/core';
+import { ConfigError, readConfigFile } from '@aya-fw/core';
 import { resolve } from 'node:path';
-import { openSession, startBackend, type GlobalOptions, type Session } from '../session';
+import { openSession, type GlobalOptions, type Session } from '../session';
+import { runSingleStage } from '../single-stage';
 
 /** Options of `aya-fw train`. */
 export interface TrainCommandOptions extends GlobalOptions {
@@ -26,18 +27,10 @@ export async function trainCommand(trainerId: string, opts: TrainCommandOptions)
   const base = fromFile as Record<string, unknown>;
   const adapter = opts.adapter ? { adapter: { ...((base.adapter as object) ?? {}), type: opts.adapter } } : {};
   const options = { ...base, ...(opts.model ? { model: opts.model } : {}), ...(opts.data ? { data: opts.data } : {}), ...adapter };
-  const outDir = resolve(opts.out ?? `runs/${trainerId}`);
   // One stage, planned and run exactly as a recipe's are: validated up front, through the lifecycle hooks.
-  const stage = planStage(session.engine, trainerId, trainerId, options, { where: opts.config ?? `aya-fw train ${trainerId}`, locate: file?.locate, outDir });
-  const backend = await startBackend(session, (opts.backend ?? 'auto') as BackendName);
-  const run = { name: trainerId, outDir, seed: opts.seed ?? 0, backend: backend.name };
-  const result = (await runStages(session.engine, run, [stage], { baseDir: process.cwd(), resume: opts.resume })).stages[trainerId];
-  const metrics = Object.entries(result.metrics).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(4)}`).join(', ');
-  session.reporter.info(`${trainerId}: ${metrics}`);
-  for (const [name, path] of Object.entries(result.artifacts ?? {})) session.reporter.info(`${name}: ${path}`);
-  session.reporter.result('backend', backend.name);
+  const result = await runSingleStage(session, { name: trainerId, trainer: trainerId, options, where: opts.config ?? `aya-fw train ${trainerId}`, locate: file?.locate, outDir: resolve(opts.out ?? `runs/${trainerId}`), baseDir: process.cwd(), seed: opts.seed, resume: opts.resume, backend: opts.backend });
+  session.reporter.info(`${trainerId}: ${Object.entries(result.metrics).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(4)}`).join(', ')}`);
+  session.reporter.result('backend', result.backend);
   session.reporter.result('trainer', trainerId);
-  session.reporter.result('metrics', result.metrics);
-  session.reporter.result('artifacts', result.artifacts ?? {});
   return session;
 }
