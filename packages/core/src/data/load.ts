@@ -50,9 +50,13 @@ export async function loadExamples(engine: Engine, options: LoadExamplesOptions)
   return { examples, skipped };
 }
 
-/** The rows of a prompt-only dataset (text `prompt` plus any columns a judge needs), read through the data stage. */
+/**
+ * The prompts of a dataset, read through the data stage: every row's text `prompt` with all its
+ * columns (a judge's, `language`…). Rows may carry completions too (a dev set reused for
+ * sampling or evaluation); a row without a text prompt is an error naming it.
+ */
 export async function readPromptRows(engine: Engine, file: string): Promise<(DataRow & { prompt: string })[]> {
-  const { examples } = await loadExamples(engine, { file, kinds: ['prompt-only'] });
+  const { examples } = await loadExamples(engine, { file });
   return examples.map(({ row, where }) => {
     if (typeof row.prompt !== 'string') throw new DataError(`${where}: field 'prompt': expected text`);
     return row as DataRow & { prompt: string };

@@ -128,6 +128,19 @@ describe('merge-weight search', () => {
     expect(again).toBeLessThan(whole.evaluations - 30); // the cache answered what was done before the stop
   });
 
+  it('searches TIES weights and densities per layer group against a base', async () => {
+    const { dirs, values } = pool([11, 12, 13]);
+    const ctx = await context(evaluators({ target: distanceTo(values.slice(1), [0.5, 0.5]) }));
+    const config = MergeSearchConfigSchema.parse({ pool: dirs.slice(1), base: dirs[0], method: 'ties', genome: { density: true, layerGroups: 2 }, evaluators: [{ id: 'target' }], maxEvaluations: 60 });
+    const r = await runMergeSearch(ctx, config);
+    r.pool.dispose();
+    expect(r.best.weights).toHaveLength(2);
+    expect(r.best.density).toHaveLength(2);
+    for (const group of r.best.density!) for (const d of group) expect(d >= 0 && d <= 1).toBe(true);
+    expect(r.macro(r.best)).toBeGreaterThanOrEqual(r.macro(r.uniform));
+    await expect(runMergeSearch(ctx, MergeSearchConfigSchema.parse({ ...config, method: 'linear' }))).rejects.toThrow(/genome.density needs a method with a density parameter/);
+  });
+
   it('refuses bad input with one line before any work: mixed shapes, a budget under one generation', async () => {
     const a = pool([1, 2]);
     const b = pool([3], { ...CONFIG, intermediate_size: 32 });
