@@ -179,9 +179,15 @@ describe('aya-fw generate', () => {
     expect(b.tokens).toEqual(a.tokens);
     const chat = json(aya(['generate', '--model', model, '--prompt', 'Hello', '--chat', '-n', '4', '--json', '--sample', '--seed', '1']));
     expect(chat.tokens).toHaveLength(4);
+    // The completion alone on stdout; the banner on stderr; --quiet keeps the completion.
     const text = aya(['generate', '--model', model, '--prompt', 'Hello', '-n', '3']);
     expect(text.status).toBe(0);
-    expect(text.stdout.split('\n')[0]).toMatch(/^backend: /);
+    const completion = json(aya(['generate', '--model', model, '--prompt', 'Hello', '-n', '3', '--json'])).completion;
+    expect(text.stdout).toBe(`${completion}\n`);
+    expect(text.stderr).toMatch(/^backend: /);
+    const quiet = aya(['generate', '--model', model, '--prompt', 'Hello', '-n', '3', '-q']);
+    expect(quiet.stdout).toBe(`${completion}\n`);
+    expect(quiet.stderr).toBe('');
   });
 
   it('self-revises the answer with --revisions (SRPO inference)', () => {
@@ -196,6 +202,13 @@ describe('aya-fw generate', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toBe(`aya-fw: error: ${join(ROOT, 'docs')}: no tokenizer.json (only the fast-tokenizer format is supported)\n`);
     expect(aya(['generate', '--prompt', 'x']).status).toBe(2);
+    const missing = aya(['generate', '--model', 'no/such/folder', '--prompt', 'x']);
+    expect([missing.status, missing.stderr]).toEqual([2, 'aya-fw: error: no/such/folder: no such model folder\n']);
+    const hub = aya(['generate', '--model', 'CohereLabs/aya-expanse-8b', '--prompt', 'x']);
+    expect(hub.status).toBe(2);
+    expect(hub.stderr).toBe(
+      'aya-fw: error: CohereLabs/aya-expanse-8b: no such folder; it looks like a Hugging Face Hub id, and aya-fw reads local folders only (nothing is downloaded): huggingface-cli download CohereLabs/aya-expanse-8b --local-dir models/aya-expanse-8b, then use models/aya-expanse-8b\n',
+    );
   });
 });
 
@@ -265,5 +278,15 @@ describe('aya-fw bench', () => {
     expect(bad.status).toBe(2);
     expect(bad.stdout).toBe('');
     expect(bad.stderr).toBe("aya-fw: error: --size: expected full or reduced, got 'tiny'\n");
+  });
+});
+
+describe('progress lines', () => {
+  it('say nothing about the rate before it can be measured (the first tick once read "1000000000 it/s")', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { progressLine } = require('../../packages/cli/src/reporters/terminal') as typeof import('../../packages/cli/src/reporters/terminal');
+    expect(progressLine('sft', 1, 10, 1000, undefined, 1000)).toBe('sft  [##..................]  10% 1/10  – it/s ETA ?');
+    expect(progressLine('sft', 5, 10, 0, 'loss 0.4', 2000)).toBe('sft  [##########..........]  50% 5/10  2.5 it/s ETA 2s  loss 0.4');
+    expect(progressLine('merge', 3, undefined, 0, undefined, 1)).toBe('merge  3 done, – it/s');
   });
 });

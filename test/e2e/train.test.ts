@@ -1,7 +1,9 @@
+import { createTestEngine } from '@aya-fw/core/testing';
+import peftPlugin from '@aya-fw/plugin-peft';
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadPretrained, selectBackend } from '@aya-fw/core';
+import { loadAdapter, loadPretrained, parameterValues, selectBackend } from '@aya-fw/core';
 import { aya, json, killDuring as killAt, ROOT, userProject } from './cli';
 import { arithmetic, sumPreferences, tinyModel, writeJsonl } from './helpers/tiny-model';
 
@@ -197,6 +199,30 @@ describe('aya-fw train --adapter', () => {
     expect(readFileSync(join(dir, 'out', 'model', 'model.safetensors')).equals(readFileSync(join(model, 'model.safetensors')))).toBe(true);
     const config = JSON.parse(readFileSync(join(dir, 'out', 'adapters', 'default', 'adapter_config.json'), 'utf8'));
     expect(config.peft_type).toBe(type.toUpperCase());
+    // The result names the adapter folder (the model folder is the frozen base).
+    expect(r.stdout).toContain(`adapter: ${join(dir, 'out', 'adapters', 'default')}`);
+    const withAdapter = aya(['generate', '--model', 'model', '--adapter', 'out/adapters/default', '--prompt', '3+4=', '-n', '4', '--json'], dir);
+    expect(withAdapter.status).toBe(0);
+    const merged = aya(['adapter', 'merge', '--model', 'model', '--adapter', 'out/adapters/default', '--out', 'merged'], dir);
+    if (type === 'mov' || type === 'molora') {
+      expect(merged.status).toBe(2);
+      expect(merged.stderr).toMatch(/cannot be merged into the base \(its update depends on the input/);
+      return;
+    }
+    expect(merged.status).toBe(0);
+    // The merged folder answers as base + adapter does, and its weights are what mergeAndUnload leaves.
+    expect(json(aya(['generate', '--model', 'merged', '--prompt', '3+4=', '-n', '4', '--json'], dir)).tokens).toEqual(json(withAdapter).tokens);
+    const engine = await createTestEngine({ plugins: [peftPlugin] });
+    const base = loadPretrained(join(dir, 'model'));
+    const adapter = loadAdapter(engine, base, join(dir, 'out', 'adapters', 'default')) as unknown as { mergeAndUnload(): void };
+    adapter.mergeAndUnload();
+    const want = parameterValues(base);
+    base.dispose();
+    const got = loadPretrained(join(dir, 'merged'));
+    // (the CLI merged on the wasm backend, this reference on cpu: the same to float rounding)
+    for (const [name, values] of parameterValues(got)) expect([name, Math.max(...values.map((v, i) => Math.abs(v - want.get(name)![i]))) < 1e-6]).toEqual([name, true]);
+    got.dispose();
+    expect(aya(['adapter', 'merge', '--model', 'model', '--adapter', 'out/adapters/default', '--out', 'merged'], dir).status).toBe(2);
     const lines = readFileSync(join(dir, 'out', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((l) => 'loss' in l);
     expect(lines[lines.length - 1].loss).toBeLessThan(lines[0].loss);
   });

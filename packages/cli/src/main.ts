@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { AyaError, BACKEND_NAMES, errorMessage } from '@aya-fw/core';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { adapterMergeCommand } from './commands/adapter';
 import { benchGenerateCommand, benchMatmulCommand, benchMergeCommand, benchRlCommand, benchServeCommand, benchTrainCommand, type BenchServeCommandOptions } from './commands/bench';
 import { evalHarmCommand, evalWinRateCommand } from './commands/eval';
 import { generateCommand } from './commands/generate';
@@ -11,7 +12,7 @@ import { reproCommand } from './commands/repro';
 import { runCommand } from './commands/run';
 import { serveCommand } from './commands/serve';
 import { trainCommand } from './commands/train';
-import type { Session } from './session';
+import { defaultContributionIds, type Session } from './session';
 
 const { version } = require('../package.json') as { version: string };
 
@@ -53,6 +54,15 @@ function action<A extends unknown[]>(run: (...args: A) => Promise<Session>) {
   };
 }
 
+/** Adapter types of the default plugins, for the help of `train --adapter`. */
+function adapterTypes(): string {
+  try {
+    return `${defaultContributionIds('adapters').join(', ')}, or a plugin's`;
+  } catch {
+    return 'an adapter type from a plugin (aya-fw plugins lists them)';
+  }
+}
+
 /** The `aya-fw` program; each subcommand's work lives in `commands/<name>.ts`. */
 export function buildProgram(): Command {
   const program = new Command('aya-fw')
@@ -87,7 +97,7 @@ export function buildProgram(): Command {
     .option('-o, --out <dir>', 'output folder (default runs/<trainer>)')
     .option('--seed <n>', 'seed of every random choice (default 0)', parseSeed)
     .option('--resume', 'continue from the newest complete checkpoint in the output folder')
-    .option('--adapter <type>', 'train an adapter (lora, ia3) on the frozen base; options under adapter: in --config')
+    .option('--adapter <type>', `train an adapter on the frozen base (${adapterTypes()}); options under adapter: in --config`)
     .action(action((trainer: string, _o: unknown, cmd: Command) => trainCommand(trainer, cmd.optsWithGlobals())));
 
   program
@@ -177,7 +187,18 @@ export function buildProgram(): Command {
     .option('--seed <n>', 'sampling seed (default 0)', parseSeed)
     .option('--revisions <n>', 'self-revise the answer n times (SRPO inference)', parsePositiveInt)
     .option('--revision-template <text>', 'revision prompt with {prompt} and {draft}')
+    .option('--adapter <dir>', 'PEFT adapter folder (LoRA, IA3, MoV, MoLoRA…) loaded onto the model')
     .action(action((_o: unknown, cmd: Command) => generateCommand(cmd.optsWithGlobals())));
+
+  const adapter = program.command('adapter').description('adapter folders (PEFT format): merge one into its base');
+  adapter
+    .command('merge')
+    .description("fold an adapter into its base model (PEFT's merge_and_unload) and save a plain model folder")
+    .requiredOption('-m, --model <dir>', 'base model folder')
+    .requiredOption('--adapter <dir>', 'adapter folder (adapter_config.json, adapter_model.safetensors)')
+    .requiredOption('--out <dir>', 'folder for the merged model (must not exist)')
+    .addOption(new Option('--dtype <dtype>', 'weight dtype of the merged model').choices(['float32', 'bfloat16', 'float16']))
+    .action(action((_o: unknown, cmd: Command) => adapterMergeCommand(cmd.optsWithGlobals())));
 
   program
     .command('serve')

@@ -56,9 +56,11 @@ export function outputMode(opts: GlobalOptions): OutputMode {
 }
 
 /** Creates the engine, loads default, recipe and command-line plugins (each once), and attaches progress. */
-export async function openSession(opts: GlobalOptions, recipePlugins: readonly PluginRequest[] = []): Promise<Session> {
+export async function openSession(opts: GlobalOptions, recipePlugins: readonly PluginRequest[] = [], io: { messages?: 'stdout' | 'stderr' } = {}): Promise<Session> {
   const mode = outputMode(opts);
-  const reporter = new TerminalReporter(mode, process.stdout, process.stderr, mode === 'tty' ? await loadOra() : undefined);
+  // A command whose product is text on stdout (generate) sends its messages and progress to stderr.
+  const out = io.messages === 'stderr' && mode !== 'json' ? process.stderr : process.stdout;
+  const reporter = new TerminalReporter(mode, out, process.stderr, mode === 'tty' && out.isTTY ? await loadOra() : undefined);
   const engine = createEngine({ reporter });
   const cliDir = dirname(require.resolve('@aya-fw/cli/package.json'));
   const requests: PluginRequest[] = [
@@ -75,6 +77,14 @@ export async function openSession(opts: GlobalOptions, recipePlugins: readonly P
   }
   attachProgress(engine, reporter);
   return { engine, reporter, threads: opts.threads };
+}
+
+/** The ids aya-fw's own plugins register for `kind` (for --help texts), in load order. */
+export function defaultContributionIds(kind: 'adapters'): string[] {
+  const engine = createEngine({});
+  const cliDir = dirname(require.resolve('@aya-fw/cli/package.json'));
+  for (const spec of DEFAULT_PLUGINS) usePlugin(engine, requirePlugin(resolvePlugin(spec, { cwd: cliDir, fallbackFrom: [cliDir] })), spec);
+  return engine.registries[kind].list().map((c) => c.id);
 }
 
 /** Starts the compute backend and says once which one runs. */

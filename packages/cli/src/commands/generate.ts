@@ -1,4 +1,4 @@
-import { DEFAULT_REVISION_TEMPLATE, generate, loadPretrained, revisionPrompt, stopTokenIds, Tokenizer, UsageError } from '@aya-fw/core';
+import { DEFAULT_REVISION_TEMPLATE, generate, loadAdapter, loadPretrained, revisionPrompt, stopTokenIds, Tokenizer, UsageError } from '@aya-fw/core';
 import { openSession, startBackend, type GlobalOptions, type Session } from '../session';
 
 /** Options of `aya-fw generate`. */
@@ -16,15 +16,22 @@ export interface GenerateCommandOptions extends GlobalOptions {
   /** Self-revisions after the first answer (SRPO inference). */
   readonly revisions?: number;
   readonly revisionTemplate?: string;
+  /** PEFT adapter folder loaded onto the model. */
+  readonly adapter?: string;
 }
 
-/** `aya-fw generate --model DIR --prompt "…" [--chat]`: one completion, with the KV cache. */
+/**
+ * `aya-fw generate --model DIR [--adapter DIR] --prompt "…" [--chat]`: one completion, with the KV
+ * cache. The completion is written to stdout; the banner and messages to stderr.
+ */
 export async function generateCommand(opts: GenerateCommandOptions): Promise<Session> {
-  const session = await openSession(opts);
-  await startBackend(session, opts.backend ?? 'auto');
+  const session = await openSession(opts, [], { messages: 'stderr' });
+  // The folder is checked (and its tokenizer read) before the backend starts and says so.
   const tokenizer = Tokenizer.fromPretrained(opts.model);
+  await startBackend(session, opts.backend ?? 'auto');
   const model = loadPretrained(opts.model, { trainable: false });
   try {
+    if (opts.adapter) loadAdapter(session.engine, model, opts.adapter);
     const messages = [...(opts.system ? [{ role: 'system', content: opts.system }] : []), { role: 'user', content: opts.prompt }];
     if (opts.revisions && opts.chat) throw new UsageError('--revisions works with text prompts (the revision template is text), not with --chat');
     const eos = stopTokenIds(model, tokenizer);
@@ -52,7 +59,8 @@ export async function generateCommand(opts: GenerateCommandOptions): Promise<Ses
       generated += result.tokens.length;
     }
     const seconds = (Date.now() - started) / 1000;
-    if (session.reporter.mode === 'tty' || session.reporter.mode === 'plain') process.stdout.write(`${result.text}\n`);
+    // The completion is the product: stdout, even with --quiet; everything else went to stderr.
+    if (session.reporter.mode !== 'json') process.stdout.write(`${result.text}\n`);
     session.reporter.result('completion', result.text);
     session.reporter.result('tokens', result.tokens);
     session.reporter.result('finished', result.finished);

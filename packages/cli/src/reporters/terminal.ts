@@ -14,17 +14,19 @@ function formatDuration(s: number): string {
 
 /** `[#####.....] 50% 1000/2000 312 it/s ETA 3s loss 0.41` */
 export function progressLine(label: string, done: number, total: number | undefined, startedMs: number, status: string | undefined, nowMs = Date.now()): string {
-  const elapsed = Math.max((nowMs - startedMs) / 1000, 1e-9);
-  const rate = done / elapsed;
+  // Under 50 ms the rate is noise (the first tick used to read "1000000000 it/s"): say nothing yet.
+  const elapsed = (nowMs - startedMs) / 1000;
+  const rate = elapsed >= 0.05 ? done / elapsed : NaN;
+  const rateText = Number.isFinite(rate) ? `${rate.toFixed(rate < 10 ? 1 : 0)} it/s` : '– it/s';
   const parts = [label];
   if (total) {
     const frac = Math.min(done / total, 1);
     const width = 20;
     const fill = Math.round(frac * width);
     parts.push(`[${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${(frac * 100).toFixed(0).padStart(3)}% ${done}/${total}`);
-    parts.push(`${rate.toFixed(rate < 10 ? 1 : 0)} it/s ETA ${formatDuration((total - done) / rate)}`);
+    parts.push(`${rateText} ETA ${formatDuration((total - done) / rate)}`);
   } else {
-    parts.push(`${done} done, ${rate.toFixed(1)} it/s`);
+    parts.push(`${done} done, ${rateText}`);
   }
   if (status) parts.push(status);
   return parts.join('  ');

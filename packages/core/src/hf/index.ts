@@ -13,6 +13,7 @@ export * from './generation/text-generator';
 export * from './generation/text-stream';
 export * from './generation/logprobs';
 export * from './models/save';
+export * from './model-folder';
 export * from './models/init';
 export * from './generation/revision';
 export * from './generation/special-tokens';

@@ -62,7 +62,12 @@ export async function readTrainingRows(ctx: TrainerContext<unknown>, file: strin
 export function loopTrainerResult(result: TrainingLoopResult, outDir: string): TrainerResult {
   return {
     metrics: { train_loss: result.loss, steps: result.steps, ...Object.fromEntries(Object.entries(result.evalMetrics).map(([k, v]) => [`eval_${k}`, v])) },
-    artifacts: { model: result.modelDir, metrics: join(outDir, 'metrics.jsonl') },
+    artifacts: {
+      model: result.modelDir,
+      // With an adapter, `model` is the frozen base and the trained weights are the adapter's folder.
+      ...Object.fromEntries(Object.entries(result.adapterDirs ?? {}).map(([name, dir]) => [name === 'default' ? 'adapter' : `adapter/${name}`, dir])),
+      metrics: join(outDir, 'metrics.jsonl'),
+    },
   };
 }
 

@@ -39,8 +39,10 @@ export interface TrainingLoopResult {
   readonly steps: number;
   readonly loss: number;
   readonly evalMetrics: Record<string, number>;
-  /** The trained model, saved as an HF folder. */
+  /** The trained model, saved as an HF folder (with adapters attached: the frozen base). */
   readonly modelDir: string;
+  /** Adapter folders by adapter name, when adapters were trained. */
+  readonly adapterDirs?: Readonly<Record<string, string>>;
   /** The step the run resumed after, if it resumed. */
   readonly resumedFrom?: number;
 }
@@ -126,8 +128,12 @@ export async function runTrainingLoop<T>(spec: TrainingLoopSpec<T>): Promise<Tra
     if (done >= first) await saveCheckpoint(engine, spec.outDir, model, optimizer, { step: done, totalSteps, seed: spec.seed, loss, stage });
     const modelDir = join(spec.outDir, 'model');
     savePretrained(model, modelDir, { dtype: config.saveDtype, overwrite: true });
-    for (const m of model.attached.values()) m.save?.(join(spec.outDir, 'adapters', m.name));
-    return { steps: done, loss, evalMetrics, modelDir, resumedFrom };
+    const adapterDirs: Record<string, string> = {};
+    for (const m of model.attached.values()) {
+      if (!m.save) continue;
+      m.save((adapterDirs[m.name] = join(spec.outDir, 'adapters', m.name)));
+    }
+    return { steps: done, loss, evalMetrics, modelDir, resumedFrom, ...(Object.keys(adapterDirs).length ? { adapterDirs } : {}) };
   } catch (err) {
     if (err instanceof AyaError) {
       const kept = latestCheckpoint(spec.outDir);

@@ -1,3 +1,4 @@
+import { requireModelFolder } from '../model-folder';
 import * as tf from '@tensorflow/tfjs';
 import { AyaError } from '../../errors';
 import { Checkpoint } from '../safetensors/checkpoint';
@@ -26,6 +27,7 @@ export interface LoadOptions {
  * misshapen or unexpected tensor is an error naming it and its file.
  */
 export function loadPretrained(dir: string, options: LoadOptions = {}): PretrainedModel {
+  requireModelFolder(dir);
   const read = readModelConfig(dir);
   const task = options.task ?? (options.newHead ? 'sequence-classification' : taskOf(read));
   const config = options.newHead ? withLabels(read, options.newHead.numLabels) : read;

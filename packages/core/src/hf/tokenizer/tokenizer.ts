@@ -1,3 +1,4 @@
+import { requireModelFolder } from '../model-folder';
 import type * as Jinja from '@huggingface/jinja' with { 'resolution-mode': 'import' };
 import type * as HfTokenizers from '@huggingface/tokenizers' with { 'resolution-mode': 'import' };
 import { existsSync, readFileSync } from 'node:fs';
@@ -81,6 +82,7 @@ export class Tokenizer {
 
   /** Reads `tokenizer.json`, `tokenizer_config.json` and `chat_template.jinja` from a folder. */
   static fromPretrained(dir: string): Tokenizer {
+    requireModelFolder(dir);
     const tokenizerFile = join(dir, 'tokenizer.json');
     if (!existsSync(tokenizerFile)) throw new AyaError(`${dir}: no tokenizer.json (only the fast-tokenizer format is supported)`);
     const configFile = join(dir, 'tokenizer_config.json');
