@@ -97,7 +97,9 @@ export function buildProgram(): Command {
     .option('-o, --out <dir>', 'output folder (default runs/<trainer>)')
     .option('--seed <n>', 'seed of every random choice (default 0)', parseSeed)
     .option('--resume', 'continue from the newest complete checkpoint in the output folder')
-    .option('--adapter <type>', `train an adapter on the frozen base (${adapterTypes()}); options under adapter: in --config`)
+    .option('--adapter <type>', 'train an adapter on the frozen base (types listed below); options under adapter: in --config')
+    // Built only when the help is shown: listing the registry loads every default plugin.
+    .addHelpText('after', () => `\nAdapter types (--adapter): ${adapterTypes()}`)
     .action(action((trainer: string, _o: unknown, cmd: Command) => trainCommand(trainer, cmd.optsWithGlobals())));
 
   program
@@ -217,37 +219,33 @@ export function buildProgram(): Command {
     .action(action((_o: unknown, cmd: Command) => serveCommand(cmd.optsWithGlobals())));
 
   const evaluate = program.command('eval').description('evaluations: win-rates with a judge, harmful-generation rates');
-  evaluate
-    .command('winrate')
-    .description('win-rate of a model against a baseline, judged pairwise in both orders, per language with bootstrap 95% intervals; report.md + PNG')
-    .requiredOption('-m, --model <ref>', 'model folder or remote model (http://host:port/v1#name)')
-    .option('--model-name <name>', 'name of the model in the report', 'model')
-    .requiredOption('--baseline <ref>', 'baseline folder or remote model')
-    .requiredOption('--prompts <path>', 'prompt file (prompt, language) or an m-ArenaHard folder (one per language)')
-    .requiredOption('--judge <ref>', 'judge id (toy-judge, …) or an LLM judge URL (http://host:port/v1#name)')
-    .option('--judge-config <json>', 'judge options as JSON (system, template, format, maxNewTokens, temperature)')
-    .option('--out <dir>', 'report folder (default runs/eval-winrate)')
-    .option('-n, --max-new-tokens <n>', 'most new tokens per answer', parsePositiveInt)
-    .option('--languages <list>', 'only these languages, comma-separated', parseList)
-    .option('--per-language <n>', 'at most n prompts per language', parsePositiveInt)
-    .option('--no-position-swap', 'judge only with the model as A (half the judge calls; position bias stays)')
-    .option('--seed <n>', 'seed of the bootstrap (default 0)', parseSeed)
-    .action(action((_o: unknown, cmd: Command) => evalWinRateCommand(cmd.optsWithGlobals())));
-
-  evaluate
-    .command('harm')
-    .description('harmful-generation rate of a model on red-teaming prompts, per language, global and local, with bootstrap 95% intervals; report.md + PNG')
-    .requiredOption('-m, --model <ref>', 'model folder or remote model (http://host:port/v1#name)')
-    .option('--model-name <name>', 'name of the model in the report', 'model')
-    .requiredOption('--prompts <path>', 'red-teaming prompts (prompt, language, harm_category, global_or_local): JSONL, JSON, Parquet, or a folder of them')
-    .option('--judge <ref>', 'harm judge: toy-harm (default), harm-classifier, llm-harm, or an LLM judge URL')
-    .option('--judge-config <json>', 'judge options as JSON (model, threshold, system, template, …)')
-    .option('--out <dir>', 'report folder (default runs/eval-harm)')
-    .option('-n, --max-new-tokens <n>', 'most new tokens per answer', parsePositiveInt)
-    .option('--languages <list>', 'only these languages, comma-separated', parseList)
-    .option('--per-language <n>', 'at most n prompts per language', parsePositiveInt)
-    .option('--seed <n>', 'seed of the bootstrap (default 0)', parseSeed)
-    .action(action((_o: unknown, cmd: Command) => evalHarmCommand(cmd.optsWithGlobals())));
+  /** The options `eval winrate` and `eval harm` share: the model, the report, the prompt filter, the judge's options. */
+  const evalCommand = (name: string, description: string, configure: (cmd: Command) => Command) =>
+    configure(
+      evaluate
+        .command(name)
+        .description(description)
+        .requiredOption('-m, --model <ref>', 'model folder or remote model (http://host:port/v1#name)')
+        .option('--model-name <name>', 'name of the model in the report', 'model'),
+    )
+      .option('--judge-config <json>', 'judge options as JSON (model, system, template, format, maxNewTokens, threshold, …)')
+      .option('--out <dir>', `report folder (default runs/eval-${name})`)
+      .option('-n, --max-new-tokens <n>', 'most new tokens per answer', parsePositiveInt)
+      .option('--languages <list>', 'only these languages, comma-separated', parseList)
+      .option('--per-language <n>', 'at most n prompts per language', parsePositiveInt)
+      .option('--seed <n>', 'seed of the bootstrap (default 0)', parseSeed);
+  evalCommand('winrate', 'win-rate of a model against a baseline, judged pairwise in both orders, per language with bootstrap 95% intervals; report.md + PNG', (cmd) =>
+    cmd
+      .requiredOption('--baseline <ref>', 'baseline folder or remote model')
+      .requiredOption('--prompts <path>', 'prompt file (prompt, language) or an m-ArenaHard folder (one per language)')
+      .requiredOption('--judge <ref>', 'judge id (toy-judge, …) or an LLM judge URL (http://host:port/v1#name)')
+      .option('--no-position-swap', 'judge only with the model as A (half the judge calls; position bias stays)'),
+  ).action(action((_o: unknown, cmd: Command) => evalWinRateCommand(cmd.optsWithGlobals())));
+  evalCommand('harm', 'harmful-generation rate of a model on red-teaming prompts, per language, global and local, with bootstrap 95% intervals; report.md + PNG', (cmd) =>
+    cmd
+      .requiredOption('--prompts <path>', 'red-teaming prompts (prompt, language, harm_category, global_or_local): JSONL, JSON, Parquet, or a folder of them')
+      .option('--judge <ref>', 'harm judge: toy-harm (default), harm-classifier, llm-harm, or an LLM judge URL'),
+  ).action(action((_o: unknown, cmd: Command) => evalHarmCommand(cmd.optsWithGlobals())));
 
   program
     .command('repro')

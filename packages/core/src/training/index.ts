@@ -8,3 +8,4 @@ export * from './loop';
 export * from './inputs';
 export * from './pairwise';
 export * from './loop-trainer';
+export * from './fit-sequences';

@@ -1,5 +1,6 @@
 import {
   completionSequence,
+  greedyTexts,
   loadExamples,
   LocalTextGenerator,
   openHarmJudge,
@@ -76,8 +77,8 @@ export const rewardMean: EvaluatorDefinition<{ prompts: string; rewards: z.infer
     return {
       async evaluate(model, tokenizer) {
         const generator = new LocalTextGenerator('candidate', model, needTokenizer('reward-mean', tokenizer), config.batchSize);
-        const answers = await generator.complete(rows.map((r) => ({ prompt: r.prompt, maxNewTokens: config.maxNewTokens })));
-        const { total } = await rewards.score(rows.map((r, i) => ({ prompt: r.prompt, completion: answers[i][0].text, row: r })), (i) => `prompt ${i + 1}`);
+        const answers = await greedyTexts(generator, rows.map((r) => r.prompt), config.maxNewTokens);
+        const { total } = await rewards.score(rows.map((r, i) => ({ prompt: r.prompt, completion: answers[i], row: r })), (i) => `prompt ${i + 1}`);
         const scored = total.filter((v): v is number => v !== null);
         return scored.reduce((a, b) => a + b, 0) / scored.length;
       },
@@ -96,12 +97,12 @@ export const winRateEvaluator: EvaluatorDefinition<{ prompts: string; baseline: 
     const rows = (await readEvalPrompts(ctx.engine, ctx.resolve(config.prompts, 'prompts'))).slice(0, config.limit);
     const judge = openJudge(ctx.engine, config.judge, config.judgeConfig, `evaluator 'win-rate': judge`);
     const base = openTextGenerator(/^https?:/i.test(config.baseline) ? config.baseline : ctx.resolve(config.baseline, 'model'), { batchSize: config.batchSize });
-    const baseline = (await base.complete(rows.map((r) => ({ prompt: r.prompt, maxNewTokens: config.maxNewTokens })))).map((c) => c[0].text);
+    const baseline = await greedyTexts(base, rows.map((r) => r.prompt), config.maxNewTokens);
     base.dispose();
     return {
       async evaluate(model, tokenizer) {
         const generator = new LocalTextGenerator('candidate', model, needTokenizer('win-rate', tokenizer), config.batchSize);
-        const answers = (await generator.complete(rows.map((r) => ({ prompt: r.prompt, maxNewTokens: config.maxNewTokens })))).map((c) => c[0].text);
+        const answers = await greedyTexts(generator, rows.map((r) => r.prompt), config.maxNewTokens);
         const asA = await judge.compareMany(rows.map((r, i) => ({ prompt: r.prompt, a: answers[i], b: baseline[i], row: r })));
         const asB = await judge.compareMany(rows.map((r, i) => ({ prompt: r.prompt, a: baseline[i], b: answers[i], row: r })));
         return winRateOf(rows.map((_, i) => promptBattles(asB[i], asA[i])).filter((b): b is number[] => b !== null));
@@ -143,7 +144,7 @@ export const harmRateEvaluator: EvaluatorDefinition<{ prompts: string; judge: st
     return {
       async evaluate(model, tokenizer) {
         const generator = new LocalTextGenerator('candidate', model, needTokenizer('harm-rate', tokenizer), config.batchSize);
-        const answers = (await generator.complete(rows.map((r) => ({ prompt: r.prompt, maxNewTokens: config.maxNewTokens })))).map((c) => c[0].text);
+        const answers = await greedyTexts(generator, rows.map((r) => r.prompt), config.maxNewTokens);
         const verdicts = (await judge.classifyMany(rows.map((r, i) => ({ prompt: r.prompt, completion: answers[i], row: r })))).filter((v) => v.harmful !== null);
         return verdicts.filter((v) => v.harmful).length / verdicts.length;
       },

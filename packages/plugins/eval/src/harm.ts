@@ -4,7 +4,6 @@ import {
   openHarmJudge,
   openTextGenerator,
   resolveInput,
-  resolveModelRef,
   RewardModelScorer,
   z,
   type Engine,
@@ -17,6 +16,8 @@ import { join } from 'node:path';
 import { bootstrapInterval } from './arena-score';
 import { reportSvg, svgToPng } from './chart';
 import { readEvalPrompts, type EvalPrompt, type EvalPromptOptions } from './eval-prompts';
+import { llmJudgeRequest } from './llm-judge';
+import { stageAnswers } from './stage-answers';
 
 /** A red-teaming prompt: Aya Red-teaming's columns, `harm_category` parsed from its JSON-list string. */
 export type RedTeamPrompt = EvalPrompt & { readonly harm_category: string[]; readonly global_or_local: 'global' | 'local' };
@@ -119,13 +120,7 @@ export const harmRate: TrainerDefinition<HarmRateConfig> = {
     const judgments: object[] = [];
     try {
       for (const [name, ref] of Object.entries(c.models)) {
-        const generator = openTextGenerator(resolveModelRef(ctx, ref), { batchSize: c.batchSize });
-        let answers: string[];
-        try {
-          answers = (await generator.complete(rows.map((r) => ({ prompt: r.prompt, maxNewTokens: c.maxNewTokens })))).map((x) => x[0].text);
-        } finally {
-          generator.dispose();
-        }
+        const answers = await stageAnswers(ctx, ref, rows.map((r) => r.prompt), name);
         const verdicts = await judge.classifyMany(rows.map((r, i) => ({ prompt: r.prompt, completion: answers[i], row: r })));
         rows.forEach((r, i) => judgments.push({ model: name, language: r.language, global_or_local: r.global_or_local, harm_category: r.harm_category, prompt: r.prompt, completion: answers[i], ...verdicts[i] }));
         table[name] = harmRates(rows, verdicts, { seed: ctx.seed, resamples: c.resamples });
@@ -202,13 +197,7 @@ export const llmHarmJudge: JudgeDefinition<{ model: string; system: string; temp
     return {
       async classifyMany(items) {
         const answers = await generator.complete(
-          items.map((x) => {
-            const user = config.template.replace('{prompt}', () => x.prompt).replace('{completion}', () => x.completion);
-            const sampling = { maxNewTokens: config.maxNewTokens, doSample: config.temperature > 0, temperature: config.temperature || 1 };
-            return config.format === 'chat'
-              ? { ...sampling, messages: [{ role: 'system', content: config.system }, { role: 'user', content: user }] }
-              : { ...sampling, prompt: `${config.system}\n\n${user}\n\n` };
-          }),
+          items.map((x) => llmJudgeRequest(config, config.system, config.template.replace('{prompt}', () => x.prompt).replace('{completion}', () => x.completion))),
         );
         return answers.map((a) => ({ harmful: parseHarmVerdict(a[0].text) }));
       },

@@ -1,4 +1,4 @@
-import { openTextGenerator, z, type ChatMessage, type JudgeDefinition, type JudgeVerdict } from '@aya-fw/core';
+import { openTextGenerator, z, type ChatMessage, type JudgeDefinition, type JudgeVerdict, type TextRequest } from '@aya-fw/core';
 
 /** Arena-Hard-Auto's judge instructions (its original prompt, `OG_ARENA_HARD_PROMPT`). */
 export const ARENA_HARD_SYSTEM = [
@@ -74,6 +74,21 @@ export function judgeMessages(config: LlmJudgeConfig, question: string, a: strin
   ];
 }
 
+/** How an LLM judge is asked: its prompt format and sampling (the options `llm-pairwise` and `llm-harm` share). */
+export interface LlmAsk {
+  readonly format: 'chat' | 'text';
+  readonly maxNewTokens: number;
+  readonly temperature: number;
+}
+
+/** The request for one judgment: system + user as chat messages, or as one text prompt; greedy at temperature 0. */
+export function llmJudgeRequest(ask: LlmAsk, system: string, user: string): TextRequest {
+  const sampling = { maxNewTokens: ask.maxNewTokens, doSample: ask.temperature > 0, temperature: ask.temperature || 1 };
+  return ask.format === 'chat'
+    ? { ...sampling, messages: [{ role: 'system', content: system }, { role: 'user', content: user }] }
+    : { ...sampling, prompt: `${system}\n\n${user}\n\n` };
+}
+
 /** `llm-pairwise`: an LLM judges A against B with Arena-Hard's prompt and verdict labels. */
 export const llmJudge: JudgeDefinition<LlmJudgeConfig> = {
   id: 'llm-pairwise',
@@ -85,9 +100,8 @@ export const llmJudge: JudgeDefinition<LlmJudgeConfig> = {
       async compareMany(items) {
         const choices = await generator.complete(
           items.map((x) => {
-            const messages = judgeMessages(config, x.prompt, x.a, x.b);
-            const sampling = { maxNewTokens: config.maxNewTokens, doSample: config.temperature > 0, temperature: config.temperature || 1 };
-            return config.format === 'chat' ? { ...sampling, messages } : { ...sampling, prompt: `${messages[0].content}\n\n${messages[1].content}\n\n` };
+            const [system, user] = judgeMessages(config, x.prompt, x.a, x.b);
+            return llmJudgeRequest(config, system.content, user.content);
           }),
         );
         return choices.map((c) => parseVerdict(c[0].text));

@@ -1,9 +1,10 @@
-import { judgeContribution, openJudge, openTextGenerator, resolveInput, resolveModelRef, z, type JudgeVerdict, type TrainerContext, type TrainerDefinition } from '@aya-fw/core';
+import { judgeContribution, openJudge, resolveInput, z, type JudgeVerdict, type TrainerDefinition } from '@aya-fw/core';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bootstrapInterval, promptBattles, winRateOf } from './arena-score';
 import { reportSvg, svgToPng, type Curve } from './chart';
-import { readEvalPrompts, type EvalPrompt } from './eval-prompts';
+import { readEvalPrompts } from './eval-prompts';
+import { stageAnswers } from './stage-answers';
 
 /** Options of the `win-rate` stage (and of `aya-fw eval winrate`). */
 export const WinRateConfigSchema = z
@@ -51,21 +52,6 @@ export const withinNoise = (g: GroupRate) => g.low <= 0.5 && g.high >= 0.5;
 /** `62.5% [55.0, 70.0]`, with `≈` where the interval contains 50%. */
 export const formatRate = (g: GroupRate) => (Number.isNaN(g.rate) ? 'n/a' : `${withinNoise(g) ? '≈' : ''}${(100 * g.rate).toFixed(1)}% [${(100 * g.low).toFixed(1)}, ${(100 * g.high).toFixed(1)}]`);
 
-async function greedyCompletions(ctx: TrainerContext<WinRateConfig>, ref: string, rows: readonly EvalPrompt[], label: string): Promise<string[]> {
-  const generator = openTextGenerator(resolveModelRef(ctx, ref), { batchSize: ctx.config.batchSize });
-  const task = ctx.reporter.progress(`${ctx.stage}: ${label} answers`, rows.length);
-  try {
-    const out = await generator.complete(
-      rows.map((r) => ({ prompt: r.prompt, maxNewTokens: ctx.config.maxNewTokens })),
-      () => task.tick(),
-    );
-    task.done();
-    return out.map((c) => c[0].text);
-  } finally {
-    generator.dispose();
-  }
-}
-
 /**
  * `win-rate`: greedy completions of every model and of the baseline on held-out prompts, judged
  * pairwise as Arena-Hard-Auto does (both orders, strong verdicts weighted, ties half), per
@@ -87,9 +73,10 @@ export const winRate: TrainerDefinition<WinRateConfig> = {
     const examples: string[] = [];
     const judgments: object[] = [];
     try {
-      const baseline = await greedyCompletions(ctx, c.baseline, rows, 'baseline');
+      const prompts = rows.map((r) => r.prompt);
+      const baseline = await stageAnswers(ctx, c.baseline, prompts, 'baseline');
       for (const [name, ref] of Object.entries(c.models)) {
-        const completions = await greedyCompletions(ctx, ref, rows, name);
+        const completions = await stageAnswers(ctx, ref, prompts, name);
         const items = (swap: boolean) => rows.map((r, i) => ({ prompt: r.prompt, a: swap ? baseline[i] : completions[i], b: swap ? completions[i] : baseline[i], row: r }));
         const game2 = await judge.compareMany(items(false));
         const game1: (JudgeVerdict | undefined)[] = c.positionSwap ? await judge.compareMany(items(true)) : rows.map(() => undefined);

@@ -114,3 +114,8 @@ export class LocalTextGenerator implements TextGenerator {
     if (this.owned) this.model.dispose();
   }
 }
+
+/** One greedy completion of each text prompt, in order. */
+export async function greedyTexts(generator: TextGenerator, prompts: readonly string[], maxNewTokens: number, progress?: (done: number) => void): Promise<string[]> {
+  return (await generator.complete(prompts.map((prompt) => ({ prompt, maxNewTokens })), progress)).map((c) => c[0].text);
+}

@@ -1,15 +1,15 @@
 import {
   completionSequence,
+  fitSequences,
+  greedyTexts,
   initModel,
   LocalTextGenerator,
   mergeWeights,
   openHarmJudge,
   openJudge,
-  padBatch,
   parameterValues,
   parseModelConfig,
   Rng,
-  sequenceLogprobs,
   tf,
   Tokenizer,
   tokenizePromptCompletion,
@@ -69,30 +69,15 @@ function sequences(tok: Tokenizer, rows: readonly { prompt: string; completion: 
 }
 
 function train(engine: Engine, model: PretrainedModel, pools: { general: TokenizedSequence[]; safety: TokenizedSequence[] }, safetyShare: number, steps: number, batchSize: number, seed: number, stage: string, pad: number, learningRate: number): void {
-  const rng = new Rng(seed);
-  const optimizer = engine.createOptimizer({ optimizer: 'adamw', config: { learningRate, weightDecay: 0 } });
-  const variables = model.trainableVariables();
-  const draw = (list: TokenizedSequence[]) => list[Math.floor(rng.next() * list.length)];
-  try {
-    for (let step = 1; step <= steps; step++) {
-      const batch = Array.from({ length: batchSize }, () => (pools.safety.length && rng.next() < safetyShare ? draw(pools.safety) : draw(pools.general)));
-      engine.trainStep({
-        stage,
-        step,
-        totalSteps: steps,
-        optimizer,
-        variables,
-        clipGradNorm: 1,
-        learningRate: learningRate * (1 - (step - 1) / steps),
-        loss: () => {
-          const { sums, lengths } = sequenceLogprobs(model, padBatch(batch, pad));
-          return { loss: tf.div(tf.neg(tf.sum(sums)), tf.sum(lengths)) as tf.Scalar };
-        },
-      });
-    }
-  } finally {
-    optimizer.dispose();
-  }
+  const draw = (rng: Rng, list: TokenizedSequence[]) => list[Math.floor(rng.next() * list.length)];
+  fitSequences(engine, model, {
+    stage,
+    steps,
+    learningRate,
+    seed,
+    padId: pad,
+    batch: (rng) => Array.from({ length: batchSize }, () => (pools.safety.length && rng.next() < safetyShare ? draw(rng, pools.safety) : draw(rng, pools.general))),
+  });
 }
 
 /** A fresh model holding `values` (the merge), in the base's architecture. */
@@ -162,7 +147,7 @@ export const mixVsMerge: ReproductionDefinition<MixVsMergeResult> = {
         models.push(['language ties (6 × 15%)', merge({ method: 'ties', modelParameters: mono.map(() => ({ weight: 1 / mono.length, density: 0.5 })) }, mono, true)]);
 
         const answer = async (m: PretrainedModel, prompts: readonly string[]) =>
-          (await new LocalTextGenerator('model', m, tok, 64).complete(prompts.map((prompt) => ({ prompt, maxNewTokens: 24 })))).map((c) => c[0].text);
+          greedyTexts(new LocalTextGenerator('model', m, tok, 64), prompts, 24);
         const baseline = await answer(base, heldSums.map((p) => p.prompt));
         const rows: MixMergeRow[] = [];
         for (const [name, values] of models) {

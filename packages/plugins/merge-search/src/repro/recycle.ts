@@ -1,4 +1,4 @@
-import { initModel, loadPretrained, padBatch, parseModelConfig, Rng, savePretrained, sequenceLogprobs, tf, type Engine, type PretrainedModel, type ReproductionDefinition } from '@aya-fw/core';
+import { fitSequences, initModel, loadPretrained, parseModelConfig, savePretrained, type Engine, type PretrainedModel, type ReproductionDefinition } from '@aya-fw/core';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { MergeSearchConfigSchema } from '../config';
@@ -24,29 +24,7 @@ export const RECYCLE_SIZES = {
 } as const;
 
 function train(engine: Engine, model: PretrainedModel, tasks: readonly RecycleTask[], steps: number, learningRate: number, batchSize: number, seed: number, stage: string): void {
-  const rng = new Rng(seed);
-  const optimizer = engine.createOptimizer({ optimizer: 'adamw', config: { learningRate, weightDecay: 0 } });
-  const variables = model.trainableVariables();
-  try {
-    for (let step = 1; step <= steps; step++) {
-      const batch = Array.from({ length: batchSize }, (_, i) => taskExample(rng, tasks[i % tasks.length], 'train'));
-      engine.trainStep({
-        stage,
-        step,
-        totalSteps: steps,
-        optimizer,
-        variables,
-        loss: () => {
-          const { sums, lengths } = sequenceLogprobs(model, padBatch(batch, 0));
-          return { loss: tf.div(tf.neg(tf.sum(sums)), tf.sum(lengths)) as tf.Scalar };
-        },
-        clipGradNorm: 1,
-        learningRate: learningRate * (1 - (step - 1) / steps),
-      });
-    }
-  } finally {
-    optimizer.dispose();
-  }
+  fitSequences(engine, model, { stage, steps, learningRate, seed, batch: (rng) => Array.from({ length: batchSize }, (_, i) => taskExample(rng, tasks[i % tasks.length], 'train')) });
 }
 
 /** One seed's outcome. */

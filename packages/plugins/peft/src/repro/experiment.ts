@@ -1,4 +1,4 @@
-import { batchTensors, initModel, padBatch, parseModelConfig, Rng, sequenceLogprobs, tf, type Engine, type PretrainedModel } from '@aya-fw/core';
+import { batchTensors, fitSequences, initModel, padBatch, parseModelConfig, tf, type Engine, type PretrainedModel } from '@aya-fw/core';
 import { PAD, TOY_TASKS, TOY_VOCAB, toyExamples, type ToyExample } from './tasks';
 
 /** The base: a Llama-style decoder, d 256, 2 layers, 8 heads, SwiGLU 576, tied 32-token vocabulary (1.42M parameters). */
@@ -19,12 +19,6 @@ export const TOY_MODEL_CONFIG = {
   bos_token_id: 1,
   eos_token_id: 2,
 };
-
-/** Mean cross-entropy of the answer tokens (each predicted from the position before it). */
-function answerLoss(model: PretrainedModel, batch: readonly ToyExample[]): tf.Scalar {
-  const { sums, lengths } = sequenceLogprobs(model, padBatch(batch, PAD));
-  return tf.div(tf.neg(tf.sum(sums)), tf.sum(lengths)) as tf.Scalar;
-}
 
 /**
  * Exact match of the greedy answer, per task. Teacher forcing gives the same verdict as greedy
@@ -72,29 +66,7 @@ export interface ToyTrainOptions {
 
 /** Trains the model's trainable variables with AdamW and a linear decay on fresh batches of training-fold examples. */
 export function trainToy(engine: Engine, model: PretrainedModel, options: ToyTrainOptions): number {
-  const rng = new Rng(options.seed);
-  const optimizer = engine.createOptimizer({ optimizer: 'adamw', config: { learningRate: options.learningRate, weightDecay: 0 } });
-  const variables = model.trainableVariables();
-  let last = NaN;
-  try {
-    for (let step = 1; step <= options.steps; step++) {
-      const batch = toyExamples(rng, options.batchSize, options.format, 'train');
-      const info = engine.trainStep({
-        stage: options.stage,
-        step,
-        totalSteps: options.steps,
-        optimizer,
-        variables,
-        loss: () => ({ loss: answerLoss(model, batch) }),
-        clipGradNorm: 1,
-        learningRate: options.learningRate * (1 - (step - 1) / options.steps),
-      });
-      last = info.loss;
-    }
-  } finally {
-    optimizer.dispose();
-  }
-  return last;
+  return fitSequences(engine, model, { ...options, padId: PAD, batch: (rng) => toyExamples(rng, options.batchSize, options.format, 'train') });
 }
 
 /** A fresh toy base model (random weights, seeded). */
