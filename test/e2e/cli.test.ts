@@ -9,6 +9,10 @@ describe('aya-fw CLI', () => {
     for (const command of ['run [options] <recipe>', 'plugins', 'repro [options] <id>', '--plugins <list>', '--backend <name>']) {
       expect(help.stdout).toContain(command);
     }
+    // The adapter types of `train --help` come from the registry, built only when the help is shown.
+    const train = aya(['train', '--help']);
+    expect(train.status).toBe(0);
+    expect(train.stdout).toContain('Adapter types (--adapter): lora, ia3, mov, molora, or a plugin\'s');
     const version = aya(['--version']);
     expect(version.stdout.trim()).toBe(require(join(ROOT, 'packages/cli/package.json')).version);
   });
@@ -288,5 +292,32 @@ describe('progress lines', () => {
     expect(progressLine('sft', 1, 10, 1000, undefined, 1000)).toBe('sft  [##..................]  10% 1/10  – it/s ETA ?');
     expect(progressLine('sft', 5, 10, 0, 'loss 0.4', 2000)).toBe('sft  [##########..........]  50% 5/10  2.5 it/s ETA 2s  loss 0.4');
     expect(progressLine('merge', 3, undefined, 0, undefined, 1)).toBe('merge  3 done, – it/s');
+  });
+});
+
+describe('serve, bench serve and eval through the binary', () => {
+  const model = join(ROOT, 'test', 'fixtures', 'hf', 'models', 'llama');
+  it('bench serve prints requests/s and tokens/s per number of clients; bad input is one line, exit 2', () => {
+    const r = aya(['bench', 'serve', '--model', model, '--clients', '1,2', '--requests', '2', '--new-tokens', '4', '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const rows = json(r).benchServe;
+    expect(rows.map((x: { clients: number; requests: number }) => [x.clients, x.requests])).toEqual([[1, 2], [2, 4]]);
+    for (const x of rows) expect(x.tokensPerSecond).toBeGreaterThan(0);
+    const plain = aya(['bench', 'serve', '--model', model, '--clients', '1', '--requests', '1', '--new-tokens', '2']);
+    expect(plain.stdout).toMatch(/serve, 1 concurrent client \(1 requests × 2 tokens, wasm, \d threads?\): [\d.]+ requests\/s, \d+ tokens\/s, median latency \d+ ms/);
+    const missing = aya(['bench', 'serve', '--model', 'no/such/folder']);
+    expect([missing.status, missing.stderr]).toEqual([2, `aya-fw: error: ${join(ROOT, 'no/such/folder')}: no such model folder\n`]);
+  });
+
+  it('serve and eval refuse bad input with one line and exit 2', () => {
+    const serve = aya(['serve', '--model', 'no/such/folder', '--port', '0']);
+    expect([serve.status, serve.stderr]).toEqual([2, `aya-fw: error: ${join(ROOT, 'no/such/folder')}: no such model folder\n`]);
+    const json = aya(['eval', 'winrate', '--model', model, '--baseline', model, '--prompts', 'p.jsonl', '--judge', 'toy-judge', '--judge-config', '{bad']);
+    expect(json.status).toBe(2);
+    expect(json.stderr).toMatch(/^aya-fw: error: --judge-config: not valid JSON \(.*\)\n$/);
+    const judge = aya(['eval', 'winrate', '--model', model, '--baseline', model, '--prompts', 'p.jsonl', '--judge', 'no-such-judge']);
+    expect(judge.status).toBe(2);
+    expect(judge.stderr).toMatch(/unknown judge 'no-such-judge'/);
   });
 });
