@@ -26,6 +26,14 @@ export interface RunMergeOptions {
   readonly overwrite?: boolean;
 }
 
+/** A merge config held in memory (a recipe stage's): its value, its name in errors, the folder its paths resolve from. */
+export interface MergeSource {
+  readonly value: unknown;
+  readonly where: string;
+  readonly baseDir: string;
+  locate?(path: readonly PropertyKey[]): string | undefined;
+}
+
 /** What a merge did. */
 export interface MergeSummary {
   readonly method: string;
@@ -52,17 +60,18 @@ function readJson(file: string): Record<string, unknown> {
 }
 
 /**
- * Merges checkpoints as a mergekit YAML describes, streaming tensor by tensor: each output
+ * Merges checkpoints as a mergekit YAML (a file, or a {@link MergeSource}) describes, streaming tensor by tensor: each output
  * tensor reads that tensor from every input, merges it in f32 through the `mergeTensor` hook
  * and writes it cast to the output dtype. Peak memory is about (inputs + 1) × the largest
  * tensor. Every check (names, shapes, architectures, parameters, headers) runs before anything
  * is written; the output folder appears only when complete.
  */
-export async function runMerge(engine: Engine, configFile: string, options: RunMergeOptions): Promise<MergeSummary> {
+export async function runMerge(engine: Engine, from: string | MergeSource, options: RunMergeOptions): Promise<MergeSummary> {
   const started = Date.now();
-  const source = readConfigFile(configFile);
+  const source: MergeSource = typeof from === 'string' ? { ...readConfigFile(from), where: from, baseDir: dirname(resolve(from)) } : from;
+  const configFile = source.where;
   const config: MergeConfig = parseWithSchema(MergeConfigSchema, source.value, configFile, { locate: source.locate });
-  const at = (path: PropertyKey[]) => source.locate(path) ?? configFile;
+  const at = (path: PropertyKey[]) => source.locate?.(path) ?? configFile;
   let method: MergeMethodDefinition;
   try {
     // mergekit writes snake_case (`dare_ties`); registry ids are kebab-case.
@@ -70,7 +79,7 @@ export async function runMerge(engine: Engine, configFile: string, options: RunM
   } catch (err) {
     throw new UsageError(`${at(['merge_method'])}: merge_method: ${errorMessage(err)}`);
   }
-  const baseDir = dirname(resolve(configFile));
+  const { baseDir } = source;
   const modelDirs = config.models.map((m) => resolve(baseDir, m.model));
   const baseDirPath = config.base_model ? resolve(baseDir, config.base_model) : undefined;
   if (method.requiresBase && !baseDirPath) throw new UsageError(`${at(['merge_method'])}: merge method '${method.id}' needs base_model`);

@@ -38,6 +38,8 @@ export const TrainingConfigSchema = z
     maxPromptLength: z.number().int().positive().optional(),
     /** Count malformed rows instead of failing on the first. */
     skipBadRows: z.boolean().default(false),
+    /** Train (and evaluate) on the rows whose `language` column is one of these only: a language-cluster run. */
+    languages: z.array(z.string()).min(1).optional(),
     /** Train an adapter instead of the full model: `{ type: lora | ia3, …its options }` (the base is frozen). */
     adapter: AdapterSpecSchema.optional(),
   })

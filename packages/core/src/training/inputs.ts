@@ -6,6 +6,7 @@ import type { TrainingLoopResult, TrainingLoopSpec } from './loop';
 import { UsageError } from '../errors';
 import type { TrainerContext, TrainerResult } from '../registry/contributions';
 import { Rng } from '../random/rng';
+import { z } from 'zod';
 
 /**
  * A model or data path from a trainer's options: `stage:<name>` names an artifact of an earlier
@@ -52,10 +53,20 @@ export function meansByLanguage<T>(items: readonly T[], value: (t: T) => number,
 }
 
 /** Rows of a training file in the accepted TRL formats; skipped malformed rows are reported once. */
-export async function readTrainingRows(ctx: TrainerContext<unknown>, file: string, kinds: readonly ExampleKind[], skipBadRows: boolean): Promise<SourcedExample[]> {
-  const { examples, skipped } = await loadExamples(ctx.engine, { file, kinds, skipBadRows });
+export async function readTrainingRows(
+  ctx: TrainerContext<unknown>,
+  file: string,
+  kinds: readonly ExampleKind[],
+  options: { readonly skipBadRows: boolean; readonly languages?: readonly string[] },
+): Promise<SourcedExample[]> {
+  const { examples, skipped } = await loadExamples(ctx.engine, { file, kinds, skipBadRows: options.skipBadRows });
   if (skipped.length) ctx.reporter.warn(`${file}: skipped ${skipped.length} malformed rows (first: ${skipped[0].message})`);
-  return examples;
+  const { languages } = options;
+  if (!languages) return examples;
+  const kept = examples.filter(({ row }) => languages.includes(String(row.language)));
+  if (!kept.length) throw new UsageError(`${ctx.stage}: ${file} has no rows whose 'language' is one of ${languages.join(', ')}`);
+  ctx.reporter.info(`${ctx.stage}: ${kept.length} of ${examples.length} rows of ${file} are in ${languages.join(', ')}`);
+  return kept;
 }
 
 /** What a trainer built on the loop returns: final loss, steps, `eval_`-prefixed metrics, the model and the metrics log. */
@@ -76,13 +87,17 @@ export function loopContext(ctx: TrainerContext<unknown>): Pick<TrainingLoopSpec
   return { engine: ctx.engine, stage: ctx.stage, outDir: ctx.outDir, seed: ctx.seed, resume: ctx.resume };
 }
 
-/** Training and held-out items: `evalData` when given, else a seeded `evalSplit` of `data`. */
+/** A trainer's `data:`: one file (or `stage:<name>[/<output>]`), or a list of them read one after another. */
+export const DataFilesSchema = z.union([z.string(), z.array(z.string()).min(1)]);
+
+/** Training and held-out items: `evalData` when given, else a seeded `evalSplit` of `data` (every file of a list, in order). */
 export async function trainAndHeldOut<T>(
   ctx: TrainerContext<unknown>,
-  config: { readonly data: string; readonly evalData?: string; readonly evalSplit: number },
+  config: { readonly data: string | readonly string[]; readonly evalData?: string; readonly evalSplit: number },
   read: (file: string) => Promise<T[]>,
 ): Promise<{ train: T[]; held: T[] }> {
-  const all = await read(resolveInput(ctx, config.data, 'data'));
+  const all: T[] = [];
+  for (const file of typeof config.data === 'string' ? [config.data] : config.data) all.push(...(await read(resolveInput(ctx, file, 'data'))));
   if (config.evalData) return { train: all, held: await read(resolveInput(ctx, config.evalData, 'data')) };
   return splitHeldOut(all, config.evalSplit, ctx.seed);
 }

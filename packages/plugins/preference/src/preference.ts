@@ -1,4 +1,5 @@
 import {
+  DataFilesSchema,
   defineLoopTrainer,
   prepareAdapter,
   batchTensors,
@@ -29,7 +30,7 @@ export const PreferenceConfigSchema = TrainingConfigSchema.extend({
   /** Frozen reference model (default: the policy's starting weights). */
   reference: z.string().optional(),
   /** Preference data (chosen/rejected, explicit or implicit prompt). */
-  data: z.string(),
+  data: DataFilesSchema,
   /** Any registered loss whose inputKind is `pairwise`: `dpo`, `ipo`, `copg`, or a plugin's (default dpo). */
   loss: z.string().default('dpo'),
   /** Options of the loss (β, τ, reduction…), validated by its schema. */
@@ -96,7 +97,7 @@ export const preferenceTrainer = defineLoopTrainer<PreferenceConfig, Item>({
     const tokenizer = Tokenizer.fromPretrained(modelDir);
     const opts = { maxLength: c.maxLength, maxPromptLength: c.maxPromptLength };
     const read = async (file: string) => {
-      return (await readTrainingRows(ctx, file, ['preference'], c.skipBadRows)).map(({ example, row, where }): CompletionPair => {
+      return (await readTrainingRows(ctx, file, ['preference'], c)).map(({ example, row, where }): CompletionPair => {
         const e = example as Extract<typeof example, { kind: 'preference' }>;
         const [rc, rr] = c.rewardColumns.map((k) => row[k]);
         return {

@@ -1,4 +1,5 @@
 import {
+  DataFilesSchema,
   defineLoopTrainer,
   paddingTokenId,
   prepareAdapter,
@@ -25,7 +26,7 @@ export const RewardConfigSchema = TrainingConfigSchema.extend({
   /** Base model folder (a causal LM gets a new score head) or `stage:<name>`. */
   model: z.string(),
   /** Preference data: chosen/rejected with an explicit or implicit prompt; a `margin` column is used when present. */
-  data: z.string(),
+  data: DataFilesSchema,
   /** Margin added to every pair when the data has none (default 0). */
   margin: z.number().default(0),
   /** Any registered loss whose inputKind is `reward-pairs` (default `bradley-terry`). */
@@ -61,7 +62,7 @@ export const rewardTrainer = defineLoopTrainer<RewardConfig, Pair>({
     const tokenizer = Tokenizer.fromPretrained(modelDir);
     const opts = { maxLength: c.maxLength, maxPromptLength: c.maxPromptLength };
     const read = async (file: string) => {
-      return (await readTrainingRows(ctx, file, ['preference'], c.skipBadRows)).map(({ example, row, where }): Pair => {
+      return (await readTrainingRows(ctx, file, ['preference'], c)).map(({ example, row, where }): Pair => {
         const e = example as Extract<typeof example, { kind: 'preference' }>;
         const full = (completion: typeof e.chosen): TokenizedSequence => {
           const ids = tokenizePromptCompletion(tokenizer, e.prompt, completion, where, opts);

@@ -1,4 +1,5 @@
 import {
+  DataFilesSchema,
   paddingTokenId,
   prepareAdapter,
   batchTensors,
@@ -29,7 +30,7 @@ export const SftConfigSchema = TrainingConfigSchema.extend({
   /** Model folder, or `stage:<name>` for an earlier stage's model. */
   model: z.string(),
   /** Training data (JSONL, JSON, Parquet): language-modelling or prompt-completion rows. */
-  data: z.string(),
+  data: DataFilesSchema,
   /** Loss on completion tokens only for prompt-completion rows (default true). */
   completionOnly: z.boolean().default(true),
   /** Loss on assistant turns only for `messages` rows (default true). */
@@ -75,7 +76,7 @@ export const sftTrainer = defineLoopTrainer<SftConfig, Item>({
     const tokenizer = Tokenizer.fromPretrained(modelDir);
     const opts = { maxLength: c.maxLength, maxPromptLength: c.maxPromptLength, assistantOnly: c.assistantOnly };
     const read = async (file: string) => {
-      return (await readTrainingRows(ctx, file, ['language-modeling', 'prompt-completion'], c.skipBadRows)).map(({ example, row, where }): Item => {
+      return (await readTrainingRows(ctx, file, ['language-modeling', 'prompt-completion'], c)).map(({ example, row, where }): Item => {
         const seq =
           example.kind === 'language-modeling'
             ? tokenizeLanguageModeling(tokenizer, example.text, where, opts)

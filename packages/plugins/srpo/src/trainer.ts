@@ -1,4 +1,5 @@
 import {
+  DataFilesSchema,
   defineLoopTrainer,
   prepareAdapter,
   referenceLogprobsFrom,
@@ -27,7 +28,7 @@ export const SrpoTrainerConfigSchema = TrainingConfigSchema.extend({
   model: z.string(),
   reference: z.string().optional(),
   /** Preference data with text prompts. */
-  data: z.string(),
+  data: DataFilesSchema,
   /** Any registered loss whose inputKind is `srpo` (default `srpo`). */
   loss: z.string().default('srpo'),
   /** Options of the loss (for `srpo`: β, α, reduction), validated by its schema. */
@@ -80,7 +81,7 @@ export const srpoTrainer = defineLoopTrainer<SrpoTrainerConfig, Triple>({
     const tokenizer = Tokenizer.fromPretrained(modelDir);
     const opts = { maxLength: c.maxLength, maxPromptLength: c.maxPromptLength };
     const read = async (file: string) => {
-      return (await readTrainingRows(ctx, file, ['preference'], c.skipBadRows)).map(({ example, row, where }) => {
+      return (await readTrainingRows(ctx, file, ['preference'], c)).map(({ example, row, where }) => {
         const e = example as Extract<typeof example, { kind: 'preference' }>;
         if (typeof e.prompt !== 'string' || typeof e.chosen !== 'string' || typeof e.rejected !== 'string') {
           throw new UsageError(`${where}: srpo takes text (not conversational) prompts and completions in this version`);
