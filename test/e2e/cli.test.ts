@@ -65,7 +65,7 @@ describe('aya-fw CLI', () => {
     writeFileSync(join(dir, 'r.yaml'), 'name: toy\nstages:\n  - trainer: bandt\n');
     const unknown = aya(['run', 'r.yaml'], dir);
     expect(unknown.status).toBe(2);
-    expect(unknown.stderr).toBe("aya-fw: error: r.yaml:3: stages[0].trainer: unknown trainer 'bandt' (did you mean 'bandit'?); known: sft, reward, preference, sample-pairs, reinforce, rloo, grpo, srpo, win-rate, harm-rate, bandit, merge, merge-search, toy-world\n");
+    expect(unknown.stderr).toBe("aya-fw: error: r.yaml:3: stages[0].trainer: unknown trainer 'bandt' (did you mean 'bandit'?); known: sft, reward, preference, sample-pairs, online-dpo, reinforce, rloo, grpo, srpo, win-rate, harm-rate, bandit, merge, merge-search, toy-world\n");
 
     writeFileSync(join(dir, 'r.yaml'), 'name: toy\nstages:\n  - trainer: bandit\n    with: { loss: dpoo }\n');
     const loss = aya(['run', 'r.yaml', '--quiet'], dir);
