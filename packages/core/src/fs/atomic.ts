@@ -1,11 +1,21 @@
 import { copyFileSync, existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** Writes text to a temporary file beside `file` and renames it into place. */
+function writeTextAtomic(file: string, text: string): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
+}
+
 /** Writes JSON to a temporary file beside `file` and renames it into place. */
 export function writeJsonAtomic(file: string, value: unknown): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
-  renameSync(tmp, file);
+  writeTextAtomic(file, JSON.stringify(value, null, 2) + '\n');
+}
+
+/** Writes one JSON line per row to a temporary file beside `file` and renames it into place. */
+export function writeJsonlAtomic(file: string, rows: readonly unknown[]): void {
+  writeTextAtomic(file, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
 }
 
 /**

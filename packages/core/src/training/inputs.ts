@@ -4,7 +4,7 @@ import { loadExamples } from '../data/load';
 import type { ExampleKind, SourcedExample } from '../data/examples';
 import type { TrainingLoopResult, TrainingLoopSpec } from './loop';
 import { UsageError } from '../errors';
-import type { TrainerContext, TrainerResult } from '../registry/contributions';
+import type { DataRow, TrainerContext, TrainerResult } from '../registry/contributions';
 import { Rng } from '../random/rng';
 import { z } from 'zod';
 
@@ -61,11 +61,18 @@ export async function readTrainingRows(
 ): Promise<SourcedExample[]> {
   const { examples, skipped } = await loadExamples(ctx.engine, { file, kinds, skipBadRows: options.skipBadRows });
   if (skipped.length) ctx.reporter.warn(`${file}: skipped ${skipped.length} malformed rows (first: ${skipped[0].message})`);
-  const { languages } = options;
-  if (!languages) return examples;
-  const kept = examples.filter(({ row }) => languages.includes(String(row.language)));
+  return inLanguages(ctx, file, examples, (e) => e.row, options.languages);
+}
+
+/**
+ * The items whose row's `language` column is one of `languages` (all of them without a list),
+ * logged as "N of M rows of FILE are in …"; a list no row matches is a usage error naming `file`.
+ */
+export function inLanguages<T>(ctx: TrainerContext<unknown>, file: string, items: T[], row: (item: T) => DataRow, languages: readonly string[] | undefined): T[] {
+  if (!languages) return items;
+  const kept = items.filter((item) => languages.includes(String(row(item).language)));
   if (!kept.length) throw new UsageError(`${ctx.stage}: ${file} has no rows whose 'language' is one of ${languages.join(', ')}`);
-  ctx.reporter.info(`${ctx.stage}: ${kept.length} of ${examples.length} rows of ${file} are in ${languages.join(', ')}`);
+  ctx.reporter.info(`${ctx.stage}: ${kept.length} of ${items.length} rows of ${file} are in ${languages.join(', ')}`);
   return kept;
 }
 

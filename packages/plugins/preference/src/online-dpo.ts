@@ -1,14 +1,8 @@
-import {
-  appendFileSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  writeFileSync,
-} from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   greedyTexts,
+  inLanguages,
   mixSeed,
   openTextGenerator,
   readPromptRows,
@@ -18,6 +12,7 @@ import {
   RewardsSchema,
   UsageError,
   writeJsonAtomic,
+  writeJsonlAtomic,
   z,
   type DataRow,
   type TrainerContext,
@@ -76,13 +71,6 @@ export function bestWorstPairs(rows: readonly DataRow[], texts: readonly (readon
   return { pairs, ties };
 }
 
-/** Writes JSONL to a temporary file and renames it into place. */
-function writeJsonlAtomic(file: string, rows: readonly object[]): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
-  renameSync(tmp, file);
-}
-
 const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 
 /**
@@ -107,10 +95,12 @@ export const onlineDpo: TrainerDefinition<OnlineDpoConfig> = {
       throw new UsageError(`${ctx.stage}: beta: ${c.beta.length} values for ${c.iterations} iterations; give one, or one per iteration`);
     }
     const initial = resolveInput(ctx, c.model, 'model');
-    const inLanguages = <T extends DataRow>(xs: T[]) => (c.languages ? xs.filter((r) => c.languages!.includes(String(r.language))) : xs);
-    const rows = inLanguages(await readPromptRows(ctx.engine, resolveInput(ctx, c.prompts, 'prompts')));
-    const evalRows = c.evalPrompts ? inLanguages(await readPromptRows(ctx.engine, resolveInput(ctx, c.evalPrompts, 'eval'))) : rows;
-    if (!rows.length || !evalRows.length) throw new UsageError(`${ctx.stage}: no prompts${c.languages ? ` in ${c.languages.join(', ')}` : ''}`);
+    const readPrompts = async (ref: string, artifact: string) => {
+      const file = resolveInput(ctx, ref, artifact);
+      return inLanguages(ctx, file, await readPromptRows(ctx.engine, file), (r) => r, c.languages);
+    };
+    const rows = await readPrompts(c.prompts, 'prompts');
+    const evalRows = c.evalPrompts ? await readPrompts(c.evalPrompts, 'eval') : rows;
     const rewards = Rewards.create(ctx.engine, c.rewards, (path) => resolveInput(ctx, path, 'model'));
     const log = join(ctx.outDir, 'iterations.jsonl');
     const records: IterationRecord[] = [];
@@ -140,7 +130,7 @@ export const onlineDpo: TrainerDefinition<OnlineDpoConfig> = {
         mkdirSync(dir, { recursive: true });
         if (previous?.model !== policy) previous = { model: policy, scores: await evalScores(policy) };
         const previousScores = previous.scores;
-        const sampled = await samplePairs(ctx, policy, rows, rewards, iteration, join(dir, 'pairs.jsonl'));
+        const sampled = await sampleIterationPairs(ctx, policy, rows, rewards, iteration, join(dir, 'pairs.jsonl'));
         if (!sampled.pairs) throw new UsageError(`${ctx.stage}: iteration ${iteration}: every prompt's samples tie on the rewards; nothing to train on`);
         const reference = c.referenceModel === 'previous' ? policy : initial;
         const beta = Array.isArray(c.beta) ? c.beta[c.beta.length === 1 ? 0 : iteration - 1] : c.beta;
@@ -149,6 +139,8 @@ export const onlineDpo: TrainerDefinition<OnlineDpoConfig> = {
           model: policy,
           reference,
           data: join(dir, 'pairs.jsonl'),
+          // The pairs come from prompts already kept by `languages`.
+          languages: undefined,
           lossConfig: beta === undefined ? c.lossConfig : { ...c.lossConfig, beta },
         });
         const trained = await preferenceTrainer.run({ ...ctx, config, stage: `${ctx.stage}/iteration-${iteration}`, outDir: dir });
@@ -192,9 +184,9 @@ function withoutLoop(c: OnlineDpoConfig) {
 /**
  * Samples `samples` completions per prompt from `policy` (seeded by the stage's seed, the
  * iteration and the prompt's index), scores them and writes the best/worst pairs to `file`
- * atomically; an existing file (a resumed iteration) is read back instead.
+ * and their counts beside it, atomically; a resumed iteration that has both reads the counts back.
  */
-async function samplePairs(ctx: TrainerContext<OnlineDpoConfig>, policy: string, rows: readonly (DataRow & { prompt: string })[], rewards: Rewards, iteration: number, file: string) {
+async function sampleIterationPairs(ctx: TrainerContext<OnlineDpoConfig>, policy: string, rows: readonly (DataRow & { prompt: string })[], rewards: Rewards, iteration: number, file: string) {
   const c = ctx.config;
   const summary = `${file}.summary.json`;
   if (ctx.resume && existsSync(file) && existsSync(summary)) return JSON.parse(readFileSync(summary, 'utf8')) as { pairs: number; ties: number; rewardMean: number };

@@ -1,5 +1,4 @@
-import { judgeContribution, openJudge, openTextGenerator, readPromptRows, resolveInput, resolveModelRef, rewardContributions, Rewards, RewardsSchema, UsageError, verdictScore, z, type TrainerDefinition } from '@aya-fw/core';
-import { writeFileSync } from 'node:fs';
+import { judgeContribution, openJudge, openTextGenerator, readPromptRows, resolveInput, resolveModelRef, rewardContributions, Rewards, RewardsSchema, UsageError, verdictScore, writeJsonlAtomic, z, type TrainerDefinition } from '@aya-fw/core';
 import { join } from 'node:path';
 
 /** Options of the `sample-pairs` stage. */
@@ -88,7 +87,7 @@ export const samplePairs: TrainerDefinition<SamplePairsConfig> = {
     task.done(`${pairs.length} pairs, ${ties} prompts without a preference`);
     if (pairs.length === 0) throw new UsageError(`${ctx.stage}: the judge preferred no sample over another for any prompt; nothing to train on`);
     const file = join(ctx.outDir, 'pairs.jsonl');
-    writeFileSync(file, pairs.map((p) => JSON.stringify(p)).join('\n') + '\n');
+    writeJsonlAtomic(file, pairs);
     return { metrics: { prompts: rows.length, pairs: pairs.length, tied_prompts: ties }, artifacts: { data: file } };
   },
 };
