@@ -21,7 +21,7 @@ describe('aya-fw CLI', () => {
     const r = aya(['plugins', '--json']);
     expect(r.status).toBe(0);
     const { plugins } = json(r);
-    expect(Object.keys(plugins)).toEqual(['data', 'optimizers', 'sft', 'reward', 'preference', 'online-rl', 'peft', 'dpo', 'copg', 'srpo', 'eval', 'bandit', 'merge', 'merge-search', 'aya-toy'].map((p) => `@aya-fw/plugin-${p}`));
+    expect(Object.keys(plugins)).toEqual(['data', 'optimizers', 'sft', 'reward', 'preference', 'online-rl', 'peft', 'dpo', 'copg', 'srpo', 'eval', 'bandit', 'merge', 'merge-search', 'arbitrage', 'aya-toy'].map((p) => `@aya-fw/plugin-${p}`));
     expect(plugins['@aya-fw/plugin-optimizers'].optimizers.map((o: { id: string }) => o.id)).toEqual(['adamw', 'adam', 'sgd', 'adafactor']);
     expect(plugins['@aya-fw/plugin-data'].datasetFormats.map((f: { id: string }) => f.id)).toEqual(['jsonl', 'json', 'parquet']);
     expect(plugins['@aya-fw/plugin-merge'].mergeMethods.map((m: { id: string }) => m.id)).toEqual(['linear', 'task-arithmetic', 'ties', 'dare-linear', 'dare-ties', 'slerp']);
@@ -65,7 +65,7 @@ describe('aya-fw CLI', () => {
     writeFileSync(join(dir, 'r.yaml'), 'name: toy\nstages:\n  - trainer: bandt\n');
     const unknown = aya(['run', 'r.yaml'], dir);
     expect(unknown.status).toBe(2);
-    expect(unknown.stderr).toBe("aya-fw: error: r.yaml:3: stages[0].trainer: unknown trainer 'bandt' (did you mean 'bandit'?); known: sft, reward, preference, sample-pairs, online-dpo, reinforce, rloo, grpo, srpo, win-rate, harm-rate, bandit, merge, merge-search, toy-world\n");
+    expect(unknown.stderr).toBe("aya-fw: error: r.yaml:3: stages[0].trainer: unknown trainer 'bandt' (did you mean 'bandit'?); known: sft, reward, preference, sample-pairs, online-dpo, reinforce, rloo, grpo, srpo, win-rate, harm-rate, bandit, merge, merge-search, arbitrage, toy-world\n");
 
     writeFileSync(join(dir, 'r.yaml'), 'name: toy\nstages:\n  - trainer: bandit\n    with: { loss: dpoo }\n');
     const loss = aya(['run', 'r.yaml', '--quiet'], dir);

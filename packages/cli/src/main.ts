@@ -3,6 +3,7 @@ import { AyaError, BACKEND_NAMES, errorMessage } from '@aya-fw/core';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { adapterMergeCommand } from './commands/adapter';
 import { benchGenerateCommand, benchMatmulCommand, benchMergeCommand, benchRlCommand, benchServeCommand, benchTrainCommand, type BenchServeCommandOptions } from './commands/bench';
+import { dataArbitrageCommand } from './commands/data';
 import { evalHarmCommand, evalWinRateCommand } from './commands/eval';
 import { generateCommand } from './commands/generate';
 import { mergeCommand } from './commands/merge';
@@ -69,7 +70,7 @@ export function buildProgram(): Command {
     .description("Cohere's multilingual post-training recipes for Node.js: preference training, online RL, MoE adapters, merging")
     .version(version, '-V, --version')
     .option('-p, --plugins <list>', 'plugins to load, comma-separated (dpo → @aya-fw/plugin-dpo → aya-fw-plugin-dpo → dpo → ./dpo)', parseList)
-    .option('--no-default-plugins', "do not load aya-fw's own plugins (data, optimizers, sft, reward, preference, peft, dpo, copg, online-rl, srpo, eval, bandit, merge, merge-search, aya-toy)")
+    .option('--no-default-plugins', "do not load aya-fw's own plugins (data, optimizers, sft, reward, preference, peft, dpo, copg, online-rl, srpo, eval, bandit, merge, merge-search, arbitrage, aya-toy)")
     .addOption(new Option('-b, --backend <name>', 'compute backend (default: auto)').choices(BACKEND_NAMES))
     .option('--threads <n>', 'threads of the native compute kernels (default: every core)', parsePositiveInt)
     .option('-q, --quiet', 'print nothing but errors')
@@ -246,6 +247,27 @@ export function buildProgram(): Command {
       .requiredOption('--prompts <path>', 'red-teaming prompts (prompt, language, harm_category, global_or_local): JSONL, JSON, Parquet, or a folder of them')
       .option('--judge <ref>', 'harm judge: toy-harm (default), harm-classifier, llm-harm, or an LLM judge URL'),
   ).action(action((_o: unknown, cmd: Command) => evalHarmCommand(cmd.optsWithGlobals())));
+
+  const data = program.command('data').description('datasets built from models: arbitrage over a teacher pool');
+  data
+    .command('arbitrage')
+    .description("send each prompt to a pool of teachers, keep the arbiter's best completion (SFT data) and best/worst (preference pairs); resumable")
+    .requiredOption('--teachers <list>', 'teachers, comma-separated: model folders or remote models (http://host:port/v1#name), each optionally NAME=… and …@en+es (languages it serves)', parseList)
+    .requiredOption('--arbiter <ref>', 'reward function id (toy-reward, …), reward-model folder, or a rewards list as JSON')
+    .option('--arbiter-config <json>', 'options of the reward function, as JSON')
+    .requiredOption('--prompts <file>', 'prompt rows (prompt, language, and what the arbiter reads): JSONL, JSON or Parquet')
+    .option('--out <dir>', 'output folder (default runs/arbitrage)')
+    .option('-n, --max-new-tokens <n>', 'most new tokens per completion (default 64)', parsePositiveInt)
+    .option('--temperature <t>', 'sample at this temperature (default 0: greedy)', (v) => {
+      const n = Number(v);
+      if (!(n >= 0)) throw new InvalidArgumentError('expected a number ≥ 0');
+      return n;
+    })
+    .option('--languages <list>', 'only prompts in these languages, comma-separated', parseList)
+    .option('--chunk-size <n>', 'prompts per committed chunk (default 64)', parsePositiveInt)
+    .option('--resume', 'continue a killed run from its committed chunks')
+    .option('--seed <n>', 'seed of sampling (default 0)', parseSeed)
+    .action(action((_o: unknown, cmd: Command) => dataArbitrageCommand(cmd.optsWithGlobals())));
 
   program
     .command('repro')

@@ -32,7 +32,7 @@ export interface GlobalOptions {
  * The plugins the CLI loads unless `--no-default-plugins`: aya-fw's own methods, resolved
  * and registered exactly like a user's plugins.
  */
-export const DEFAULT_PLUGINS: readonly string[] = ['data', 'optimizers', 'sft', 'reward', 'preference', 'online-rl', 'peft', 'dpo', 'copg', 'srpo', 'eval', 'bandit', 'merge', 'merge-search', 'aya-toy'];
+export const DEFAULT_PLUGINS: readonly string[] = ['data', 'optimizers', 'sft', 'reward', 'preference', 'online-rl', 'peft', 'dpo', 'copg', 'srpo', 'eval', 'bandit', 'merge', 'merge-search', 'arbitrage', 'aya-toy'];
 
 /** One plugin spec and the folder it resolves from. */
 export interface PluginRequest {
