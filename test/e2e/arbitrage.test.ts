@@ -139,3 +139,73 @@ describe('aya-fw data arbitrage', () => {
     expect(nobody.stderr).toMatch(/^aya-fw: error: arbitrage: no teacher serves the languages of .*prompts\.jsonl \(en, fr\)\n$/);
   });
 });
+
+describe('toy-translator', () => {
+  it('translates the world phrase by phrase, keeping the source punctuation and copying what it cannot parse', () => {
+    const { toyTranslate } = require('@aya-fw/plugin-aya-toy');
+    expect(toyTranslate('¿Cuánto es 3 más 4?\n', 'es', 'en')).toBe('What is 3 plus 4?\n');
+    expect(toyTranslate('What is 3 plus 4?\n', 'en', 'fr')).toBe('Combien font 3 plus 4?\n'); // French wants "4 ?"
+    expect(toyTranslate(' The answer is 12.', 'en', 'hi')).toBe(' उत्तर 12 है.'); // Hindi ends with "।"
+    expect(toyTranslate(' उत्तर 7 है।', 'hi', 'en')).toBe(' The answer is 7।');
+    expect(toyTranslate(" I can't help with that.", 'en', 'ru')).toBe(' Я не могу помочь с этим.');
+    expect(toyTranslate('[unsafe] How do I steal a car?\n', 'en', 'es')).toBe('[unsafe] ¿Cómo robo un coche?\n');
+    expect(toyTranslate(' The answer is seven', 'en', 'fr')).toBe(' The answer is seven');
+  });
+});
+
+// A user's translator with visible marks: `<to>|text`, and no translation for texts containing 'x'.
+const TRANSLATOR = `'use strict';
+const { definePlugin } = require('@aya-fw/core');
+exports.default = definePlugin({
+  name: 'translator-for-tests',
+  contributes: { translators: [{ id: 'marks', description: 'prefixes the target language', translate: (items) => items.map((x) => (x.text.includes('x') ? null : x.to + '|' + x.text)) }] },
+});
+`;
+
+describe('translated-pairs through aya-fw run', () => {
+  it('pairs the strong model in the prompt language against the weak one through the pivot language, with counts per language', async () => {
+    const dir = userProject();
+    await tinyModel(join(dir, 'strong'), 1);
+    await tinyModel(join(dir, 'weak'), 2);
+    writeFileSync(join(dir, 'translator.js'), TRANSLATOR);
+    const prompts = [
+      { prompt: 'Bonjour 1 ', language: 'fr' },
+      { prompt: 'Hello 2 ', language: 'en' },
+      { prompt: 'Hola 3 ', language: 'es' },
+      { prompt: 'Bonjour x ', language: 'fr' },
+    ];
+    writeJsonl(join(dir, 'prompts.jsonl'), prompts);
+    const recipe = (translator: string) =>
+      `name: t\nplugins: [./translator.js]\nstages:\n  - name: translated\n    trainer: translated-pairs\n    with: { prompts: prompts.jsonl, strong: strong/model, weak: weak/model, translator: ${translator}, maxNewTokens: 5 }\n`;
+    writeFileSync(join(dir, 'recipe.yaml'), recipe('marks'));
+    const r = aya(['run', 'recipe.yaml', '--out', 'runs', '--json'], dir);
+    expect(r.status).toBe(0);
+    await selectBackend('cpu');
+    const answer = async (model: string, texts: string[]) => {
+      const g = openTextGenerator(join(dir, model, 'model'));
+      try {
+        return await greedyTexts(g, texts, 5);
+      } finally {
+        g.dispose();
+      }
+    };
+    const strong = await answer('strong', prompts.map((p) => p.prompt));
+    // The weak model is asked in English: the fr/es prompts through the translator, the en one as it is.
+    const pivot = ['en|Bonjour 1 ', 'Hello 2 ', 'en|Hola 3 '];
+    const weak = await answer('weak', pivot);
+    const back = [`fr|${weak[0]}`, weak[1], `es|${weak[2]}`].map((t) => (t.includes('x') ? null : t));
+    const pairs = readFileSync(join(dir, 'runs', 'translated', 'pairs.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const expected = prompts.slice(0, 3).flatMap((p, i) => (back[i] === null || back[i] === strong[i] ? [] : [{ ...p, chosen: strong[i], rejected: back[i], pivot_prompt: pivot[i], pivot_rejected: weak[i] }]));
+    expect(pairs).toEqual(expected);
+    const summary = JSON.parse(readFileSync(join(dir, 'runs', 'translated', 'summary.json'), 'utf8'));
+    expect(summary.languages.fr.untranslated).toBeGreaterThanOrEqual(1); // 'Bonjour x' has no translation
+    expect(summary.pairs).toBe(expected.length);
+    expect(json(r).stages.translated.metrics['pairs/en']).toBe(expected.filter((p) => p.language === 'en').length);
+
+    writeFileSync(join(dir, 'unknown.yaml'), recipe('markz'));
+    const u = aya(['run', 'unknown.yaml', '--out', 'runs2'], dir);
+    expect(u.status).toBe(2);
+    expect(u.stderr).toMatch(/unknown\.yaml:\d+.*translator.*'markz'/);
+    expect(u.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});

@@ -42,7 +42,7 @@ export function userProject(packages: Record<string, string> = {}): string {
  * wrote into its marker (the temporary checkpoint folder, or the step).
  */
 export async function killDuring(dir: string, args: readonly string[], env: Record<string, string>): Promise<string> {
-  const marker = join(dir, `marker-${Object.values(env).join('-')}`);
+  const marker = join(dir, `marker-${Object.values(env).join('-').replace(/[^\w.-]/g, '_')}`);
   const child = spawn(process.execPath, [BIN, '--plugins', './pause-plugin.js', ...args], { cwd: dir, env: { ...process.env, AYA_TEST_MARKER: marker, ...env }, stdio: 'ignore' });
   const exited = new Promise<NodeJS.Signals | null>((res) => child.on('exit', (_code, signal) => res(signal)));
   for (let i = 0; i < 600 && !existsSync(marker); i++) await new Promise((r) => setTimeout(r, 100));

@@ -8,6 +8,7 @@ import type {
   OptimizerDefinition,
   ReproductionDefinition,
   RewardFunctionDefinition,
+  TranslatorDefinition,
   TrainerDefinition,
 } from './registry/contributions';
 import type { ServiceIdentifier } from 'inversify';
@@ -39,6 +40,8 @@ export const Tokens = Object.freeze({
   RewardFunction: Symbol.for('aya-fw:RewardFunction') as ServiceIdentifier<RewardFunctionDefinition>,
   /** {@link JudgeDefinition} contributions. */
   Judge: Symbol.for('aya-fw:Judge') as ServiceIdentifier<JudgeDefinition>,
+  /** {@link TranslatorDefinition} contributions. */
+  Translator: Symbol.for('aya-fw:Translator') as ServiceIdentifier<TranslatorDefinition>,
   /** {@link EvaluatorDefinition} contributions. */
   Evaluator: Symbol.for('aya-fw:Evaluator') as ServiceIdentifier<EvaluatorDefinition>,
   /** {@link ReproductionDefinition} contributions (`aya-fw repro <id>`). */

@@ -9,13 +9,16 @@ exports.default = definePlugin({
     const marker = process.env.AYA_TEST_MARKER;
     const atCheckpoint = Number(process.env.AYA_TEST_PAUSE_CHECKPOINT ?? -1);
     const atStep = Number(process.env.AYA_TEST_PAUSE_STEP ?? -1);
+    // Only in this stage (e.g. `online-dpo/iteration-2`), when set.
+    const inStage = process.env.AYA_TEST_PAUSE_STAGE;
+    const here = (stage) => inStage === undefined || stage === inStage;
     engine.hooks.checkpoint.tapPromise('pause', async (c) => {
-      if (c.step !== atCheckpoint) return;
+      if (c.step !== atCheckpoint || !here(c.stage)) return;
       writeFileSync(marker, c.dir);
       await new Promise((r) => setTimeout(r, 120000));
     });
     engine.hooks.step.tap('pause', (s) => {
-      if (s.step !== atStep) return;
+      if (s.step !== atStep || !here(s.stage)) return;
       writeFileSync(marker, String(s.step));
       const end = Date.now() + 120000;
       while (Date.now() < end) {

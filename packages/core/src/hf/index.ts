@@ -10,6 +10,7 @@ export * from './tokenizer/tokenizer';
 export * from './generation/decoder';
 export * from './generation/generate';
 export * from './generation/text-generator';
+export * from './generation/stage-answers';
 export * from './generation/text-stream';
 export * from './generation/logprobs';
 export * from './models/save';

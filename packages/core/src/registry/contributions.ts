@@ -272,6 +272,24 @@ export interface RewardFunctionDefinition<C = any> extends Contribution, Configu
   score(items: readonly RewardItem[], config: C): readonly RewardValue[] | Promise<readonly RewardValue[]>;
 }
 
+/** One text to translate, with the languages (the rows' `language` codes) and the row it belongs to. */
+export interface TranslationItem {
+  readonly text: string;
+  readonly from: string;
+  readonly to: string;
+  readonly row: DataRow;
+}
+
+/**
+ * A translator: machine translation of a batch of texts (a function, a model or an API behind it),
+ * one translation or `null` (could not translate) per item, synchronously or as a promise. The
+ * `translated-pairs` stage translates prompts into a pivot language and a weaker model's answers
+ * back through it ("RLHF Can Speak Many Languages").
+ */
+export interface TranslatorDefinition<C = any> extends Contribution, Configurable<C> {
+  translate(items: readonly TranslationItem[], config: C): readonly (string | null)[] | Promise<readonly (string | null)[]>;
+}
+
 /**
  * The verdict of a pairwise judge on answers A and B, on Arena-Hard's five-point scale: `a>>b`
  * (A much better), `a`, `tie`, `b`, `b>>a`; `null` when the judge gave no usable verdict (an

@@ -12,6 +12,7 @@ import type {
   ReproductionDefinition,
   RewardFunctionDefinition,
   TrainerDefinition,
+  TranslatorDefinition,
 } from './contributions';
 import { Registry } from './registry';
 
@@ -25,6 +26,7 @@ export interface ContributionKinds {
   datasetFormats: DatasetFormatDefinition;
   rewardFunctions: RewardFunctionDefinition;
   judges: JudgeDefinition;
+  translators: TranslatorDefinition;
   evaluators: EvaluatorDefinition;
   reproductions: ReproductionDefinition;
 }
@@ -45,6 +47,7 @@ export const CONTRIBUTION_POINTS: {
     datasetFormats: { token: Tokens.DatasetFormat, kind: 'dataset format', plural: 'dataset formats' },
     rewardFunctions: { token: Tokens.RewardFunction, kind: 'reward function', plural: 'reward functions' },
     judges: { token: Tokens.Judge, kind: 'judge', plural: 'judges' },
+    translators: { token: Tokens.Translator, kind: 'translator', plural: 'translators' },
     evaluators: { token: Tokens.Evaluator, kind: 'evaluator', plural: 'evaluators' },
     reproductions: { token: Tokens.Reproduction, kind: 'reproduction', plural: 'reproductions' },
   });

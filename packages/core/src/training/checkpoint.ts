@@ -26,6 +26,26 @@ export interface TrainerState {
 
 const PREFIX = 'step-';
 
+/**
+ * The checkpoint's name of each trainable variable of `model`, by its tfjs name: tfjs names carry a
+ * per-process model counter (`m3/…`), so optimizer state is stored under the parameter's own name
+ * (`model.layers.0…`, `<adapter>/<parameter>`) and a resumed process finds its slots whatever
+ * else it loaded first.
+ */
+function checkpointNames(model: PretrainedModel): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const [name, variable] of model.namedParameters()) names.set(variable.name, name);
+  for (const m of model.attached.values()) for (const [k, v] of m.parameters) names.set(v.name, `${m.name}/${k}`);
+  return names;
+}
+
+/** `<variable>/<slot>` with the variable renamed by `names` (unknown variables keep their name). */
+function renameSlot(key: string, names: ReadonlyMap<string, string>): string {
+  const cut = key.lastIndexOf('/');
+  if (cut < 0) return key;
+  return `${names.get(key.slice(0, cut)) ?? key.slice(0, cut)}${key.slice(cut)}`;
+}
+
 /** Folder of the checkpoint after `step` updates. */
 export function checkpointDir(outDir: string, step: number): string {
   return join(outDir, 'checkpoints', `${PREFIX}${String(step).padStart(6, '0')}`);
@@ -43,9 +63,10 @@ export async function saveCheckpoint(engine: Engine, outDir: string, model: Pret
   mkdirSync(tmp, { recursive: true });
   savePretrained(model, join(tmp, 'model'));
   const tensors = Object.entries(optimizer.stateTensors());
+  const names = checkpointNames(model);
   writeSafetensors(
     join(tmp, 'optimizer.safetensors'),
-    tensors.map(([name, t]) => tensorToWrite(name, t)),
+    tensors.map(([name, t]) => tensorToWrite(renameSlot(name, names), t)),
     { format: 'aya-fw-optimizer' },
   );
   tensors.find(([n]) => n === '__step__')?.[1].dispose();
@@ -102,8 +123,9 @@ export function restoreCheckpoint(dir: string, model: PretrainedModel, optimizer
   }
   const file = SafetensorsFile.open(join(dir, 'optimizer.safetensors'));
   try {
+    const variables = new Map([...checkpointNames(model)].map(([variable, name]) => [name, variable]));
     const state: Record<string, { values: Float32Array; shape: readonly number[] }> = {};
-    for (const [name, info] of file.tensors) state[name] = { values: file.readFloat32(name), shape: info.shape };
+    for (const [name, info] of file.tensors) state[renameSlot(name, variables)] = { values: file.readFloat32(name), shape: info.shape };
     optimizer.loadState(state);
   } finally {
     file.close();

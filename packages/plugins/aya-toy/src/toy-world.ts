@@ -2,7 +2,7 @@ import { initModel, parseModelConfig, Rng, savePretrained, z, type DataRow, type
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { harmPrompts } from './harm';
-import { allPrompts, demonstration, LANGUAGES, score, type WorldPrompt } from './world';
+import { allPrompts, demonstration, LANGUAGES, score, teacherDemonstration, type WorldPrompt } from './world';
 
 /** Options of the `toy-world` stage. */
 export const ToyWorldConfigSchema = z
@@ -16,6 +16,17 @@ export const ToyWorldConfigSchema = z
       .object({ wrongAnswer: z.number().min(0).max(1).default(0.25), wrongLanguage: z.number().min(0).max(1).default(0.2), unsafe: z.number().min(0).max(1).default(0.3) })
       .strict()
       .default({ wrongAnswer: 0.25, wrongLanguage: 0.2, unsafe: 0.3 }),
+    /**
+     * A pool of teachers for data arbitrage, by name: the languages each is weak in (it answers in
+     * another language there and gets a third of the sums wrong) and whether it drops the carry of
+     * sums of 10 or more. Each gets one demonstration per training prompt, artifact `teacher-<name>`.
+     */
+    teachers: z
+      .record(
+        z.string().regex(/^[A-Za-z0-9_-]+$/, 'a teacher name is letters, digits, - and _'),
+        z.object({ weak: z.array(z.enum(LANGUAGES.map((l) => l.code) as [string, ...string[]])).default([]), carry: z.boolean().default(false) }).strict(),
+      )
+      .default({}),
     /** Size of the Llama-style model trained from scratch. */
     model: z
       .object({ hiddenSize: z.number().int().positive().default(64), layers: z.number().int().positive().default(2), heads: z.number().int().positive().default(4), intermediateSize: z.number().int().positive().default(192) })
@@ -67,6 +78,13 @@ export const toyWorld: TrainerDefinition<ToyWorldConfig> = {
     writeJsonl(files.eval, held);
     // Red-teaming prompts (untagged, held-out phrasings; global and local harms) for `harm-rate`.
     writeJsonl(files.harm, harmPrompts('heldout'));
+    const teacherFiles: Record<string, string> = {};
+    const teacherScores: Record<string, number> = {};
+    for (const [name, profile] of Object.entries(c.teachers)) {
+      const rows = train.map((p) => ({ prompt: p.prompt, completion: teacherDemonstration(p, profile), language: p.language }));
+      writeJsonl((teacherFiles[`teacher-${name}`] = join(ctx.outDir, `teacher-${name}.jsonl`)), rows);
+      teacherScores[`teacher_score/${name}`] = rows.reduce((s, r, i) => s + score(train[i], r.completion), 0) / rows.length;
+    }
     const modelDir = join(ctx.outDir, 'model');
     const config = parseModelConfig(toyModelConfig(c.model));
     const model = initModel(config, { seed: ctx.seed });
@@ -77,8 +95,8 @@ export const toyWorld: TrainerDefinition<ToyWorldConfig> = {
     }
     const noisy = demos.filter((d, i) => score(train[Math.floor(i / c.demonstrationsPerPrompt)], d.completion) < 3).length;
     return {
-      metrics: { languages: LANGUAGES.length, train_prompts: train.length, eval_prompts: held.length, demonstrations: demos.length, imperfect_share: noisy / demos.length },
-      artifacts: { model: modelDir, ...files },
+      metrics: { languages: LANGUAGES.length, train_prompts: train.length, eval_prompts: held.length, demonstrations: demos.length, imperfect_share: noisy / demos.length, ...teacherScores },
+      artifacts: { model: modelDir, ...files, ...teacherFiles },
     };
   },
 };

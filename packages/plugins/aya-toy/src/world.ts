@@ -88,3 +88,30 @@ export function score(p: WorldPrompt, completion: string): number {
   const right = numbers.length === 1 && Number(numbers[0]) === p.answer;
   return (right ? 2 : 0) + (inLanguage ? 1 : 0);
 }
+
+/**
+ * A teacher of the main job's pool: exact in its strong languages; in its `weak` ones it answers
+ * (or refuses) in a fallback language and gets every third sum wrong by one; with `carry` it
+ * drops the tens of every sum of 10 or more, in every language.
+ */
+export interface TeacherProfile {
+  readonly weak: readonly string[];
+  readonly carry: boolean;
+}
+
+function hashOf(text: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619) >>> 0;
+  return h;
+}
+
+/** A teacher's demonstration of a prompt, the same every time it is asked (so a tiny model can learn the teacher's habits). */
+export function teacherDemonstration(p: WorldPrompt, t: TeacherProfile): string {
+  const weak = t.weak.includes(p.language);
+  const lang = weak ? byCode(t.weak.includes('en') ? 'es' : 'en') : byCode(p.language);
+  if (p.task === 'refusal') return ` ${lang.refusal}`;
+  let n = p.answer!;
+  if (t.carry && n >= 10) n -= 10;
+  if (weak && hashOf(p.prompt) % 3 === 0) n += 1;
+  return ` ${lang.answer(n)}`;
+}

@@ -2,6 +2,8 @@
 export interface Curve {
   readonly title: string;
   readonly points: readonly [number, number][];
+  /** What the x axis counts (default `step`). */
+  readonly x?: string;
 }
 
 /** Grouped bars: one group per label, one bar per series (values 0–1). */
@@ -10,7 +12,10 @@ export interface Bars {
   readonly series: readonly { name: string; values: readonly number[]; intervals?: readonly (readonly [number, number])[] }[];
 }
 
-const COLORS = ['#4c78a8', '#f58518', '#54a24b', '#e45756', '#72b7b2', '#b279a2'];
+// Tableau 10: ten series before a colour repeats.
+const COLORS = ['#4c78a8', '#f58518', '#54a24b', '#e45756', '#72b7b2', '#b279a2', '#eeca3b', '#ff9da6', '#9d755d', '#bab0ac'];
+/** A bold title's font size that keeps it inside `width` pixels (about 0.62 em per character). */
+const titleSize = (title: string, width: number, max: number) => Math.min(max, Math.floor(width / (0.62 * Math.max(1, title.length))));
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
 /**
@@ -28,7 +33,7 @@ export function reportSvg(title: string, bars: Bars, curves: readonly Curve[], o
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="DejaVu Sans, sans-serif">`,
     `<rect width="100%" height="100%" fill="white"/>`,
-    `<text x="20" y="32" font-size="20" font-weight="bold">${esc(title)}</text>`,
+    `<text x="20" y="32" font-size="${titleSize(title, width - 40, 20)}" font-weight="bold">${esc(title)}</text>`,
   ];
   // win-rate bars
   const x0 = 60;
@@ -79,7 +84,7 @@ export function reportSvg(title: string, bars: Bars, curves: readonly Curve[], o
     out.push(`<polyline fill="none" stroke="${COLORS[i % COLORS.length]}" stroke-width="1.5" points="${c.points.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`);
     out.push(`<text x="${px + 4}" y="${py + 14}" font-size="10">${ymax.toPrecision(3)}</text>`);
     out.push(`<text x="${px + 4}" y="${py + panelH - 4}" font-size="10">${ymin.toPrecision(3)}</text>`);
-    out.push(`<text x="${px + panelW - 4}" y="${py + panelH + 14}" font-size="10" text-anchor="end">step ${xmax}</text>`);
+    out.push(`<text x="${px + panelW - 4}" y="${py + panelH + 14}" font-size="10" text-anchor="end">${c.x ?? 'step'} ${xmax}</text>`);
   });
   out.push('</svg>');
   return out.join('\n');

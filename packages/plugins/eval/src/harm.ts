@@ -10,6 +10,7 @@ import {
   type HarmVerdict,
   type JudgeDefinition,
   type TrainerDefinition,
+  stageAnswers,
 } from '@aya-fw/core';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,7 +18,6 @@ import { bootstrapInterval } from './arena-score';
 import { reportSvg, svgToPng } from './chart';
 import { readEvalPrompts, type EvalPrompt, type EvalPromptOptions } from './eval-prompts';
 import { llmJudgeRequest } from './llm-judge';
-import { stageAnswers } from './stage-answers';
 
 /** A red-teaming prompt: Aya Red-teaming's columns, `harm_category` parsed from its JSON-list string. */
 export type RedTeamPrompt = EvalPrompt & { readonly harm_category: string[]; readonly global_or_local: 'global' | 'local' };

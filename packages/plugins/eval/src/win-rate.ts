@@ -1,18 +1,29 @@
-import { judgeContribution, openJudge, resolveInput, z, type JudgeVerdict, type TrainerDefinition } from '@aya-fw/core';
+import { judgeContribution, openJudge, resolveInput, stageAnswers, z, type JudgeVerdict, type TrainerDefinition } from '@aya-fw/core';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bootstrapInterval, promptBattles, winRateOf } from './arena-score';
 import { reportSvg, svgToPng, type Curve } from './chart';
 import { readEvalPrompts } from './eval-prompts';
-import { stageAnswers } from './stage-answers';
+
+const readJsonl = (file: string): Record<string, number>[] =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l));
 
 /** Options of the `win-rate` stage (and of `aya-fw eval winrate`). */
 export const WinRateConfigSchema = z
   .object({
-    /** The models to compare, by display name: folders, `stage:<name>`, or remote models `http://host:port/v1#name`. */
-    models: z.record(z.string(), z.string()).refine((m) => Object.keys(m).length > 0, 'expected at least one model'),
-    /** The model every other one is compared with (same spellings). */
-    baseline: z.string(),
+    /**
+     * The models to compare, by display name: folders, `stage:<name>`, or remote models
+     * `http://host:port/v1#name`; `{ model, baseline }` compares one with its own baseline
+     * (a stage with the stage before it).
+     */
+    models: z
+      .record(z.string(), z.union([z.string(), z.object({ model: z.string(), baseline: z.string() }).strict()]))
+      .refine((m) => Object.keys(m).length > 0, 'expected at least one model'),
+    /** The model the others are compared with, unless they name their own (same spellings). */
+    baseline: z.string().optional(),
     /** Evaluation prompts (`prompt`, `language`, and the judge's columns), JSONL, JSON or Parquet, or an m-ArenaHard folder (one per language). */
     prompts: z.string(),
     /** Judge id, or an LLM judge's URL (`http://host:port/v1#name`, the `llm-pairwise` judge). */
@@ -34,7 +45,8 @@ export const WinRateConfigSchema = z
     /** Report title. */
     title: z.string().default('aya-fw evaluation'),
   })
-  .strict();
+  .strict()
+  .refine((c) => c.baseline !== undefined || Object.values(c.models).every((m) => typeof m !== 'string'), { message: 'give a baseline, or a { model, baseline } for every model', path: ['baseline'] });
 export type WinRateConfig = z.infer<typeof WinRateConfigSchema>;
 
 /** One model's win-rate in one group of prompts, with its bootstrap 95% interval. */
@@ -70,13 +82,19 @@ export const winRate: TrainerDefinition<WinRateConfig> = {
     const languages = [...new Set(rows.map((r) => r.language))].sort();
     const metrics: Record<string, number> = {};
     const table: Record<string, Record<string, GroupRate>> = {};
+    const baselines: Record<string, string> = {};
     const examples: string[] = [];
     const judgments: object[] = [];
     try {
       const prompts = rows.map((r) => r.prompt);
-      const baseline = await stageAnswers(ctx, c.baseline, prompts, 'baseline');
-      for (const [name, ref] of Object.entries(c.models)) {
-        const completions = await stageAnswers(ctx, ref, prompts, name);
+      // Each model's answers once, however many comparisons it is in.
+      const answers = new Map<string, Promise<string[]>>();
+      const answersOf = (ref: string, label: string) => answers.get(ref) ?? answers.set(ref, stageAnswers(ctx, ref, prompts, label)).get(ref)!;
+      for (const [name, entry] of Object.entries(c.models)) {
+        const { model: ref, baseline: baselineRef } = typeof entry === 'string' ? { model: entry, baseline: c.baseline! } : entry;
+        baselines[name] = baselineRef;
+        const completions = await answersOf(ref, name);
+        const baseline = await answersOf(baselineRef, baselineRef === c.baseline ? 'baseline' : baselineRef);
         const items = (swap: boolean) => rows.map((r, i) => ({ prompt: r.prompt, a: swap ? baseline[i] : completions[i], b: swap ? completions[i] : baseline[i], row: r }));
         const game2 = await judge.compareMany(items(false));
         const game1: (JudgeVerdict | undefined)[] = c.positionSwap ? await judge.compareMany(items(true)) : rows.map(() => undefined);
@@ -99,21 +117,22 @@ export const winRate: TrainerDefinition<WinRateConfig> = {
         }
         metrics[`winrate/${name}/low`] = table[name].overall.low;
         metrics[`winrate/${name}/high`] = table[name].overall.high;
-        ctx.reporter.info(`${ctx.stage}: ${name} vs baseline: ${formatRate(table[name].overall)} overall; ${languages.map((l) => `${l} ${(100 * table[name][l].rate).toFixed(0)}%`).join(', ')}`);
+        ctx.reporter.info(`${ctx.stage}: ${name} vs ${baselineRef === c.baseline ? 'baseline' : baselineRef}: ${formatRate(table[name].overall)} overall; ${languages.map((l) => `${l} ${(100 * table[name][l].rate).toFixed(0)}%`).join(', ')}`);
       }
     } finally {
       await judge.dispose();
     }
     const groups = ['overall', ...languages];
     const names = Object.keys(table);
+    const own = Object.values(c.models).filter((m) => typeof m !== 'string');
     const md = [
       `# ${c.title}`,
       '',
-      `Win-rate of each model against the baseline (${c.baseline}) on ${rows.length} held-out prompts (${languages.map((l) => `${l} ${rows.filter((r) => r.language === l).length}`).join(', ')}), judged by \`${judge.id}\`${c.positionSwap ? ' in both orders' : ''}; ties count half${c.strongWeight > 1 ? `, strong verdicts ${c.strongWeight} battles` : ''}. In brackets: bootstrap 95% interval over prompts (${c.resamples} resamples); ≈ marks a rate whose interval contains 50% (within noise of the baseline).`,
+      `Win-rate of each model against ${c.baseline && own.length === 0 ? `the baseline (${c.baseline})` : 'its baseline'} on ${rows.length} held-out prompts (${languages.map((l) => `${l} ${rows.filter((r) => r.language === l).length}`).join(', ')}), judged by \`${judge.id}\`${c.positionSwap ? ' in both orders' : ''}; ties count half${c.strongWeight > 1 ? `, strong verdicts ${c.strongWeight} battles` : ''}. In brackets: bootstrap 95% interval over prompts (${c.resamples} resamples); ≈ marks a rate whose interval contains 50% (within noise of the baseline).`,
       '',
-      `| model | ${groups.join(' | ')} |`,
-      `|---|${groups.map(() => '---').join('|')}|`,
-      ...names.map((n) => `| ${n} | ${groups.map((g) => formatRate(table[n][g])).join(' | ')} |`),
+      ...(own.length
+        ? [`| model | baseline | ${groups.join(' | ')} |`, `|---|---|${groups.map(() => '---').join('|')}|`, ...names.map((n) => `| ${n} | ${baselines[n].replace(/^stage:/, '')} | ${groups.map((g) => formatRate(table[n][g])).join(' | ')} |`)]
+        : [`| model | ${groups.join(' | ')} |`, `|---|${groups.map(() => '---').join('|')}|`, ...names.map((n) => `| ${n} | ${groups.map((g) => formatRate(table[n][g])).join(' | ')} |`)]),
       '',
       '## Training',
       '',
@@ -132,8 +151,14 @@ export const winRate: TrainerDefinition<WinRateConfig> = {
       .filter(([, r]) => r.artifacts?.metrics && existsSync(r.artifacts.metrics))
       .map(([stage, r]) => ({
         title: `${stage}: training loss`,
-        points: readFileSync(r.artifacts!.metrics, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l)).filter((m) => typeof m.loss === 'number').map((m) => [m.step, m.loss] as [number, number]),
-      }));
+        points: readJsonl(r.artifacts!.metrics).filter((m) => typeof m.loss === 'number').map((m) => [m.step, m.loss] as [number, number]),
+      }))
+      .concat(
+        // Online iterative stages: the mean reward of each iteration's samples.
+        Object.entries(ctx.previous)
+          .filter(([, r]) => r.artifacts?.iterations && existsSync(r.artifacts.iterations))
+          .map(([stage, r]) => ({ title: `${stage}: sample reward per iteration`, x: 'iteration', points: readJsonl(r.artifacts!.iterations).filter((m) => typeof m.reward_mean === 'number').map((m) => [m.iteration, m.reward_mean] as [number, number]) })),
+      );
     const svg = reportSvg(c.title, { groups, series: names.map((n) => ({ name: n, values: groups.map((g) => table[n][g].rate), intervals: groups.map((g) => [table[n][g].low, table[n][g].high] as [number, number]) })) }, curves);
     const artifacts: Record<string, string> = { report: join(ctx.outDir, 'report.md'), figure: join(ctx.outDir, 'report.svg') };
     writeFileSync(artifacts.report, md);

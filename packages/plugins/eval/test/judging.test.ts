@@ -3,7 +3,7 @@ import dataPlugin from '@aya-fw/plugin-data';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bootstrapInterval, parseVerdict, promptBattles, readEvalPrompts, winRateOf } from '../src';
+import { bootstrapInterval, parseVerdict, promptBattles, readEvalPrompts, winRateOf, WinRateConfigSchema } from '../src';
 
 describe('parsing an LLM judge\'s verdict (Arena-Hard rules)', () => {
   it.each([
@@ -71,5 +71,15 @@ describe('evaluation prompts', () => {
     expect(some.map((r) => r.prompt)).toEqual(['es one', 'fr one', 'fr two']);
     await expect(readEvalPrompts(engine, dir, { languages: ['zz'] })).rejects.toThrow(/no prompts in zz/);
     await expect(readEvalPrompts(engine, mkdtempSync(join(tmpdir(), 'aya-empty-')))).rejects.toThrow(/no prompt files/);
+  });
+});
+
+describe('win-rate options', () => {
+  it('take one baseline for all models, or a { model, baseline } pair per model, and refuse a model with neither', () => {
+    expect(WinRateConfigSchema.safeParse({ models: { a: 'x' }, baseline: 'b', prompts: 'p', judge: 'j' }).success).toBe(true);
+    expect(WinRateConfigSchema.safeParse({ models: { a: { model: 'x', baseline: 'y' }, b: { model: 'y', baseline: 'z' } }, prompts: 'p', judge: 'j' }).success).toBe(true);
+    const r = WinRateConfigSchema.safeParse({ models: { a: { model: 'x', baseline: 'y' }, b: 'y' }, prompts: 'p', judge: 'j' });
+    expect(r.success).toBe(false);
+    expect(r.error!.issues[0]).toMatchObject({ path: ['baseline'], message: 'give a baseline, or a { model, baseline } for every model' });
   });
 });

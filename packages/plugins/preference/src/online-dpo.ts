@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   greedyTexts,
@@ -117,7 +117,6 @@ export const onlineDpo: TrainerDefinition<OnlineDpoConfig> = {
       };
       // The held-out rewards of the policy an iteration starts from (computed when first needed, so a resume skips them).
       let previous: { model: string; scores: readonly (number | null)[] } | undefined;
-      if (!(ctx.resume && existsSync(log))) writeFileSync(log, '');
       for (let iteration = 1; iteration <= c.iterations; iteration++) {
         const dir = join(ctx.outDir, `iteration-${iteration}`);
         const done = join(dir, 'iteration.json');
@@ -159,8 +158,9 @@ export const onlineDpo: TrainerDefinition<OnlineDpoConfig> = {
         };
         const record: IterationRecord = { iteration, policy, reference, model, metrics };
         writeJsonAtomic(done, record);
-        appendFileSync(log, JSON.stringify({ iteration, ...metrics }) + '\n');
         records.push(record);
+        // The log of the complete iterations, rewritten whole (a kill between the two writes loses no line on resume).
+        writeJsonlAtomic(log, records.map((r) => ({ iteration: r.iteration, ...r.metrics })));
         ctx.reporter.info(
           `${ctx.stage}: iteration ${iteration}: sample reward ${metrics.reward_mean.toFixed(3)}, ${metrics.pairs} pairs (${(100 * metrics.tie_share).toFixed(0)}% tied), held-out reward ${metrics.eval_reward_mean.toFixed(3)}, ${(100 * metrics.winrate_vs_previous).toFixed(1)}% against iteration ${iteration - 1}`,
         );

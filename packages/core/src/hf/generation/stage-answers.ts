@@ -1,8 +1,10 @@
-import { greedyTexts, openTextGenerator, resolveModelRef, type TrainerContext } from '@aya-fw/core';
+import type { TrainerContext } from '../../registry/contributions';
+import { resolveModelRef } from '../../training/inputs';
+import { greedyTexts, openTextGenerator } from './text-generator';
 
 /**
  * Greedy answers of the model `ref` (a folder, `stage:` output or remote model) to `prompts`,
- * with a progress bar: what the `win-rate` and `harm-rate` stages generate for each model.
+ * with a progress bar: what the evaluation stages and the pair builders generate for a model.
  */
 export async function stageAnswers(ctx: TrainerContext<{ batchSize: number; maxNewTokens: number }>, ref: string, prompts: readonly string[], label: string): Promise<string[]> {
   const generator = openTextGenerator(resolveModelRef(ctx, ref), { batchSize: ctx.config.batchSize });
