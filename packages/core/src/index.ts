@@ -60,4 +60,5 @@ export * from './search';
 export * from './remote';
 export * from './bench/train';
 export * from './fs/atomic';
+export * from './fs/jsonl';
 export * from './fs/background-writer';

@@ -1,3 +1,4 @@
+import { fnv1a } from '../random/rng';
 import { UsageError } from '../errors';
 import type { MergeMethodDefinition, MergeParameterDef } from '../registry/contributions';
 import { evaluateSetting, type ParameterSetting } from './parameters';
@@ -72,7 +73,5 @@ export function resolveParameters(
 
 /** A 32-bit seed from the run seed and a tensor name (FNV-1a), so results do not depend on tensor order. */
 export function tensorSeed(seed: number, name: string): number {
-  let h = (2166136261 ^ seed) >>> 0;
-  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619) >>> 0;
-  return h;
+  return fnv1a(name, seed);
 }

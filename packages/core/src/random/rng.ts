@@ -45,6 +45,13 @@ export class Rng {
   }
 }
 
+/** FNV-1a of a string (32 bits), started from `seed`: a stable hash of a name or a prompt. */
+export function fnv1a(text: string, seed = 0): number {
+  let h = (2166136261 ^ seed) >>> 0;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619) >>> 0;
+  return h;
+}
+
 /** A 32-bit seed derived from `seed` and `index` (murmur3's finaliser), for one stream per choice or row. */
 export function mixSeed(seed: number, index: number): number {
   let h = (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b)) >>> 0;

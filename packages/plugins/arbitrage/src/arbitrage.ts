@@ -5,6 +5,7 @@ import {
   inLanguages,
   mixSeed,
   openTextGenerator,
+  readJsonlFile,
   readPromptRows,
   resolveInput,
   resolveModelRef,
@@ -49,11 +50,6 @@ export type ArbitrageConfig = z.infer<typeof ArbitrageConfigSchema>;
 type PromptRow = DataRow & { prompt: string };
 
 const chunkName = (k: number) => `chunk-${String(k).padStart(5, '0')}.jsonl`;
-const readJsonl = <T>(file: string): T[] =>
-  readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as T);
 
 /**
  * `arbitrage`: the Aya Expanse recipe's data arbitrage. Every prompt goes to every teacher that
@@ -85,7 +81,7 @@ export const arbitrageTrainer: TrainerDefinition<ArbitrageConfig> = {
 
     // Assembly: every prompt once, in input order.
     const decided = chunks.flatMap(({ k, start, rows: part }) =>
-      readJsonl<{ index: number; candidates: Candidate[] }>(join(ctx.outDir, 'scored', chunkName(k))).map((x) => ({ row: part[x.index - start], candidates: x.candidates, decision: arbitrate(x.candidates) })),
+      readJsonlFile<{ index: number; candidates: Candidate[] }>(join(ctx.outDir, 'scored', chunkName(k))).map((x) => ({ row: part[x.index - start], candidates: x.candidates, decision: arbitrate(x.candidates) })),
     );
     const sft: object[] = [];
     const pairs: object[] = [];
@@ -180,7 +176,7 @@ async function scoreChunks(ctx: TrainerContext<ArbitrageConfig>, teachers: reado
   const task = ctx.reporter.progress(`${ctx.stage}: arbiter`, todo.reduce((n, ch) => n + ch.rows.length, 0));
   try {
     for (const { k, start, rows } of todo) {
-      const byTeacher = teachers.map((teacher) => new Map(readJsonl<{ index: number; completion: string }>(join(ctx.outDir, 'generations', teacher.name, chunkName(k))).map((g) => [g.index, g.completion])));
+      const byTeacher = teachers.map((teacher) => new Map(readJsonlFile<{ index: number; completion: string }>(join(ctx.outDir, 'generations', teacher.name, chunkName(k))).map((g) => [g.index, g.completion])));
       const items = rows.flatMap((row, i) => teachers.flatMap((teacher, t) => (byTeacher[t].has(start + i) ? [{ index: start + i, teacher: teacher.name, prompt: row.prompt, completion: byTeacher[t].get(start + i)!, row }] : [])));
       const { total } = await rewards.score(items, (j) => `prompt ${items[j].index + 1} (${items[j].teacher})`);
       const out = rows.map((_, i) => ({ index: start + i, candidates: [] as Candidate[] }));

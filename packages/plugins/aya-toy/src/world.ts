@@ -1,4 +1,4 @@
-import { Rng } from '@aya-fw/core';
+import { fnv1a, Rng } from '@aya-fw/core';
 
 /** A language of the toy world, with the phrasings a program can check. */
 export interface Language {
@@ -99,12 +99,6 @@ export interface TeacherProfile {
   readonly carry: boolean;
 }
 
-function hashOf(text: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619) >>> 0;
-  return h;
-}
-
 /** A teacher's demonstration of a prompt, the same every time it is asked (so a tiny model can learn the teacher's habits). */
 export function teacherDemonstration(p: WorldPrompt, t: TeacherProfile): string {
   const weak = t.weak.includes(p.language);
@@ -112,6 +106,6 @@ export function teacherDemonstration(p: WorldPrompt, t: TeacherProfile): string 
   if (p.task === 'refusal') return ` ${lang.refusal}`;
   let n = p.answer!;
   if (t.carry && n >= 10) n -= 10;
-  if (weak && hashOf(p.prompt) % 3 === 0) n += 1;
+  if (weak && fnv1a(p.prompt) % 3 === 0) n += 1;
   return ` ${lang.answer(n)}`;
 }

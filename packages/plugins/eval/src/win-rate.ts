@@ -1,15 +1,9 @@
-import { judgeContribution, openJudge, resolveInput, stageAnswers, z, type JudgeVerdict, type TrainerDefinition } from '@aya-fw/core';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { judgeContribution, openJudge, readJsonlFile, resolveInput, stageAnswers, z, type JudgeVerdict, type TrainerDefinition } from '@aya-fw/core';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bootstrapInterval, promptBattles, winRateOf } from './arena-score';
 import { reportSvg, svgToPng, type Curve } from './chart';
 import { readEvalPrompts } from './eval-prompts';
-
-const readJsonl = (file: string): Record<string, number>[] =>
-  readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l));
 
 /** Options of the `win-rate` stage (and of `aya-fw eval winrate`). */
 export const WinRateConfigSchema = z
@@ -93,8 +87,9 @@ export const winRate: TrainerDefinition<WinRateConfig> = {
       for (const [name, entry] of Object.entries(c.models)) {
         const { model: ref, baseline: baselineRef } = typeof entry === 'string' ? { model: entry, baseline: c.baseline! } : entry;
         baselines[name] = baselineRef;
+        const baselineLabel = baselineRef === c.baseline ? 'baseline' : baselineRef;
         const completions = await answersOf(ref, name);
-        const baseline = await answersOf(baselineRef, baselineRef === c.baseline ? 'baseline' : baselineRef);
+        const baseline = await answersOf(baselineRef, baselineLabel);
         const items = (swap: boolean) => rows.map((r, i) => ({ prompt: r.prompt, a: swap ? baseline[i] : completions[i], b: swap ? completions[i] : baseline[i], row: r }));
         const game2 = await judge.compareMany(items(false));
         const game1: (JudgeVerdict | undefined)[] = c.positionSwap ? await judge.compareMany(items(true)) : rows.map(() => undefined);
@@ -117,7 +112,7 @@ export const winRate: TrainerDefinition<WinRateConfig> = {
         }
         metrics[`winrate/${name}/low`] = table[name].overall.low;
         metrics[`winrate/${name}/high`] = table[name].overall.high;
-        ctx.reporter.info(`${ctx.stage}: ${name} vs ${baselineRef === c.baseline ? 'baseline' : baselineRef}: ${formatRate(table[name].overall)} overall; ${languages.map((l) => `${l} ${(100 * table[name][l].rate).toFixed(0)}%`).join(', ')}`);
+        ctx.reporter.info(`${ctx.stage}: ${name} vs ${baselineLabel}: ${formatRate(table[name].overall)} overall; ${languages.map((l) => `${l} ${(100 * table[name][l].rate).toFixed(0)}%`).join(', ')}`);
       }
     } finally {
       await judge.dispose();
@@ -125,14 +120,17 @@ export const winRate: TrainerDefinition<WinRateConfig> = {
     const groups = ['overall', ...languages];
     const names = Object.keys(table);
     const own = Object.values(c.models).filter((m) => typeof m !== 'string');
+    // A baseline column when some model names its own.
+    const cells = (n: string) => [n, ...(own.length ? [baselines[n].replace(/^stage:/, '')] : []), ...groups.map((g) => formatRate(table[n][g]))];
+    const head = ['model', ...(own.length ? ['baseline'] : []), ...groups];
     const md = [
       `# ${c.title}`,
       '',
       `Win-rate of each model against ${c.baseline && own.length === 0 ? `the baseline (${c.baseline})` : 'its baseline'} on ${rows.length} held-out prompts (${languages.map((l) => `${l} ${rows.filter((r) => r.language === l).length}`).join(', ')}), judged by \`${judge.id}\`${c.positionSwap ? ' in both orders' : ''}; ties count half${c.strongWeight > 1 ? `, strong verdicts ${c.strongWeight} battles` : ''}. In brackets: bootstrap 95% interval over prompts (${c.resamples} resamples); ≈ marks a rate whose interval contains 50% (within noise of the baseline).`,
       '',
-      ...(own.length
-        ? [`| model | baseline | ${groups.join(' | ')} |`, `|---|---|${groups.map(() => '---').join('|')}|`, ...names.map((n) => `| ${n} | ${baselines[n].replace(/^stage:/, '')} | ${groups.map((g) => formatRate(table[n][g])).join(' | ')} |`)]
-        : [`| model | ${groups.join(' | ')} |`, `|---|${groups.map(() => '---').join('|')}|`, ...names.map((n) => `| ${n} | ${groups.map((g) => formatRate(table[n][g])).join(' | ')} |`)]),
+      `| ${head.join(' | ')} |`,
+      `|${head.map(() => '---').join('|')}|`,
+      ...names.map((n) => `| ${cells(n).join(' | ')} |`),
       '',
       '## Training',
       '',
@@ -151,13 +149,13 @@ export const winRate: TrainerDefinition<WinRateConfig> = {
       .filter(([, r]) => r.artifacts?.metrics && existsSync(r.artifacts.metrics))
       .map(([stage, r]) => ({
         title: `${stage}: training loss`,
-        points: readJsonl(r.artifacts!.metrics).filter((m) => typeof m.loss === 'number').map((m) => [m.step, m.loss] as [number, number]),
+        points: readJsonlFile<Record<string, number>>(r.artifacts!.metrics).filter((m) => typeof m.loss === 'number').map((m) => [m.step, m.loss] as [number, number]),
       }))
       .concat(
         // Online iterative stages: the mean reward of each iteration's samples.
         Object.entries(ctx.previous)
           .filter(([, r]) => r.artifacts?.iterations && existsSync(r.artifacts.iterations))
-          .map(([stage, r]) => ({ title: `${stage}: sample reward per iteration`, x: 'iteration', points: readJsonl(r.artifacts!.iterations).filter((m) => typeof m.reward_mean === 'number').map((m) => [m.iteration, m.reward_mean] as [number, number]) })),
+          .map(([stage, r]) => ({ title: `${stage}: sample reward per iteration`, x: 'iteration', points: readJsonlFile<Record<string, number>>(r.artifacts!.iterations).filter((m) => typeof m.reward_mean === 'number').map((m) => [m.iteration, m.reward_mean] as [number, number]) })),
       );
     const svg = reportSvg(c.title, { groups, series: names.map((n) => ({ name: n, values: groups.map((g) => table[n][g].rate), intervals: groups.map((g) => [table[n][g].low, table[n][g].high] as [number, number]) })) }, curves);
     const artifacts: Record<string, string> = { report: join(ctx.outDir, 'report.md'), figure: join(ctx.outDir, 'report.svg') };

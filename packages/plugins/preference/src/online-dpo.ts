@@ -117,12 +117,15 @@ export const onlineDpo: TrainerDefinition<OnlineDpoConfig> = {
       };
       // The held-out rewards of the policy an iteration starts from (computed when first needed, so a resume skips them).
       let previous: { model: string; scores: readonly (number | null)[] } | undefined;
+      // The log of the complete iterations, rewritten whole after each (a kill between `iteration.json` and the log loses no line on resume).
+      const writeLog = () => writeJsonlAtomic(log, records.map((r) => ({ iteration: r.iteration, ...r.metrics })));
       for (let iteration = 1; iteration <= c.iterations; iteration++) {
         const dir = join(ctx.outDir, `iteration-${iteration}`);
         const done = join(dir, 'iteration.json');
         const policy = records.length ? records[records.length - 1].model : initial;
         if (ctx.resume && existsSync(done)) {
           records.push(JSON.parse(readFileSync(done, 'utf8')));
+          writeLog();
           ctx.reporter.info(`${ctx.stage}: iteration ${iteration} is complete; resuming after it`);
           continue;
         }
@@ -159,8 +162,7 @@ export const onlineDpo: TrainerDefinition<OnlineDpoConfig> = {
         const record: IterationRecord = { iteration, policy, reference, model, metrics };
         writeJsonAtomic(done, record);
         records.push(record);
-        // The log of the complete iterations, rewritten whole (a kill between the two writes loses no line on resume).
-        writeJsonlAtomic(log, records.map((r) => ({ iteration: r.iteration, ...r.metrics })));
+        writeLog();
         ctx.reporter.info(
           `${ctx.stage}: iteration ${iteration}: sample reward ${metrics.reward_mean.toFixed(3)}, ${metrics.pairs} pairs (${(100 * metrics.tie_share).toFixed(0)}% tied), held-out reward ${metrics.eval_reward_mean.toFixed(3)}, ${(100 * metrics.winrate_vs_previous).toFixed(1)}% against iteration ${iteration - 1}`,
         );

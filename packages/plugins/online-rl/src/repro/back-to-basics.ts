@@ -1,7 +1,7 @@
-import { planStage, runStages, type Engine, type ReproductionDefinition, type Reporter } from '@aya-fw/core';
+import { planStage, readJsonlFile, runStages, type Engine, type ReproductionDefinition, type Reporter } from '@aya-fw/core';
 import ayaToy from '@aya-fw/plugin-aya-toy';
 import { svgToPng } from '@aya-fw/plugin-eval';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { lineChartSvg } from './curves-chart';
 
@@ -78,7 +78,7 @@ function smooth(values: readonly number[], window = 5): number[] {
 }
 
 function initialEvalReward(file: string): number {
-  const first = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>).find((r) => r.step === 0 && 'eval_reward' in r);
+  const first = readJsonlFile<Record<string, number>>(file).find((r) => r.step === 0 && 'eval_reward' in r);
   return first?.eval_reward ?? NaN;
 }
 
@@ -88,7 +88,7 @@ interface RunCurves {
 }
 
 function readCurves(file: string): RunCurves {
-  const rows = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>).filter((r) => 'reward' in r && r.step > 0);
+  const rows = readJsonlFile<Record<string, number>>(file).filter((r) => 'reward' in r && r.step > 0);
   return { reward: rows.map((r) => r.reward), kl: rows.map((r) => r.kl) };
 }
 
