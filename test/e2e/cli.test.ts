@@ -24,7 +24,10 @@ describe('aya-fw CLI', () => {
     expect(Object.keys(plugins)).toEqual(['data', 'optimizers', 'sft', 'reward', 'preference', 'online-rl', 'peft', 'dpo', 'copg', 'srpo', 'eval', 'bandit', 'merge', 'merge-search', 'arbitrage', 'aya-toy'].map((p) => `@aya-fw/plugin-${p}`));
     expect(plugins['@aya-fw/plugin-optimizers'].optimizers.map((o: { id: string }) => o.id)).toEqual(['adamw', 'adam', 'sgd', 'adafactor']);
     expect(plugins['@aya-fw/plugin-data'].datasetFormats.map((f: { id: string }) => f.id)).toEqual(['jsonl', 'json', 'parquet']);
-    expect(plugins['@aya-fw/plugin-merge'].mergeMethods.map((m: { id: string }) => m.id)).toEqual(['linear', 'task-arithmetic', 'ties', 'dare-linear', 'dare-ties', 'slerp']);
+    expect(plugins['@aya-fw/plugin-merge'].mergeMethods.map((m: { id: string }) => m.id)).toEqual([
+      'linear', 'task-arithmetic', 'ties', 'dare-linear', 'dare-ties', 'breadcrumbs', 'breadcrumbs-ties', 'della', 'della-linear',
+      'slerp', 'nuslerp', 'multislerp', 'karcher', 'model-stock', 'sce', 'ram', 'ramplus-tl', 'nearswap', 'arcee-fusion', 'passthrough',
+    ]);
     expect(plugins['@aya-fw/plugin-dpo'].losses.map((l: { id: string }) => l.id)).toEqual(['dpo', 'ipo']);
     expect(plugins['@aya-fw/plugin-bandit'].trainers[0].id).toBe('bandit');
     expect(plugins['@aya-fw/plugin-peft'].adapters.map((a: { id: string }) => a.id)).toEqual(['lora', 'ia3', 'mov', 'molora']);

@@ -110,8 +110,8 @@ export function buildProgram(): Command {
 
   program
     .command('merge')
-    .description('merge checkpoints as a mergekit YAML says (linear, task_arithmetic, ties, dare_linear, dare_ties, slerp), streamed tensor by tensor')
-    .argument('<config>', 'mergekit-style YAML (merge_method, base_model, models[].model/parameters, parameters, dtype, out_dtype)')
+    .description('merge checkpoints as a mergekit YAML says (every mergekit method: `aya-fw plugins` lists them), streamed tensor by tensor')
+    .argument('<config>', 'mergekit YAML (merge_method, base_model, models[] or slices[].sources[] with layer_range, parameters, dtype, out_dtype, tokenizer_source, chat_template, random_seed)')
     .requiredOption('-o, --out <dir>', 'output folder (written to a temporary folder and renamed when complete)')
     .option('--max-shard-size <size>', 'largest output shard (default 5GB)', parseSize)
     .option('--overwrite', 'replace the output folder if it exists')
@@ -167,11 +167,11 @@ export function buildProgram(): Command {
     .action(action((_o: unknown, cmd: Command) => benchMatmulCommand(cmd.optsWithGlobals())));
   bench
     .command('merge')
-    .description('merge a pool of synthetic bf16 checkpoints and compare the throughput with the raw read rate of the same files')
+    .description('merge a pool of synthetic bf16 checkpoints; throughput beside the raw read rate and plain file copies of the same I/O')
     .option('--size-gb <gb>', 'size of each synthetic model', parsePositive, 2)
     .option('--models <n>', 'models in the pool', parsePositiveInt, 3)
-    .option('--method <id>', 'merge method', 'linear')
-    .option('--dir <dir>', 'folder for the pool (default: a temporary folder)')
+    .option('--method <id>', 'any registered merge method (linear, ties, della, model_stock, …)', 'linear')
+    .option('--dir <dir>', 'folder for the pool (default: a temporary folder); a pool kept there (--keep) is reused')
     .option('--keep', 'keep the pool and the merged model')
     .action(action((_o: unknown, cmd: Command) => benchMergeCommand(cmd.optsWithGlobals())));
 

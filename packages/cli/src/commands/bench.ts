@@ -21,6 +21,7 @@ export async function benchMergeCommand(opts: BenchMergeCommandOptions): Promise
   session.reporter.info(
     `merge (${r.method}, ${r.models} × ${(r.inputGb / r.models).toFixed(2)} GB → bf16): ${r.mergeGbPerSecond.toFixed(2)} GB/s read, ${r.mergeSeconds.toFixed(1)} s = ${(100 * r.ratio).toFixed(0)}% of the raw read rate`,
   );
+  session.reporter.info(`plain file copies of the same I/O (read every input, write one output): ${r.copySeconds.toFixed(1)} s; the merge takes ${(r.mergeSeconds / r.copySeconds).toFixed(2)}× that`);
   session.reporter.info(`peak RSS: ${r.peakRssMb.toFixed(0)} MB`);
   session.reporter.result('benchMerge', r);
   return session;

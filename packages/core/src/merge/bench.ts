@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Engine } from '../engine/engine';
@@ -14,7 +14,7 @@ export interface BenchMergeOptions {
   readonly models?: number;
   /** Merge method (default linear; task-vector methods use the first model as base). */
   readonly method?: string;
-  /** Folder for the pool and the output (default a temporary folder, removed afterwards). */
+  /** Folder for the pool and the output (default a temporary folder, removed afterwards); a pool already there is reused. */
   readonly dir?: string;
   readonly keep?: boolean;
 }
@@ -30,6 +30,8 @@ export interface BenchMergeResult {
   readonly mergeGbPerSecond: number;
   /** Merge throughput as a share of the raw read rate. */
   readonly ratio: number;
+  /** Plain file copies doing the merge's I/O: every input read once, one output of the same size written. */
+  readonly copySeconds: number;
   readonly peakRssMb: number;
 }
 
@@ -99,6 +101,37 @@ function readAll(files: readonly string[]): number {
   return total;
 }
 
+/** Methods that merge the base with exactly one other model, or exactly two models, or copy one. */
+const TWO_WITH_BASE = new Set(['slerp', 'nearswap', 'arcee-fusion']);
+
+/**
+ * A mergekit config for `method` over the pool `model-0…`: the base is model-0 when the method
+ * uses one; each other model gets `weight` 1/n and `density` 0.5 where the method takes them;
+ * required method parameters (`t`) are 0.5.
+ */
+function benchConfig(engine: Engine, method: string, count: number): { yaml: string; models: number[] } {
+  const def = engine.resolve('mergeMethods', method.replace(/_/g, '-'));
+  const takes = (n: string) => def.tensorParameters.some((p) => p.name === n);
+  const usesBase = def.requiresBase || ['karcher', 'multislerp'].includes(def.id);
+  const models =
+    def.id === 'passthrough' ? [0] : TWO_WITH_BASE.has(def.id) ? [0, 1] : def.id === 'nuslerp' ? [1, 2] : Array.from({ length: count }, (_, i) => i);
+  const others = models.filter((i) => !(usesBase && i === 0)).length;
+  const params = (i: number) => {
+    const p = [...(takes('weight') ? [`weight: ${(1 / Math.max(others, 1)).toFixed(4)}`] : []), ...(takes('density') ? ['density: 0.5'] : [])];
+    return usesBase && i === 0 ? '' : p.length ? `\n    parameters: { ${p.join(', ')} }` : '';
+  };
+  const required = def.parameters.filter((p) => p.default === undefined && !p.optional).map((p) => `${p.name}: 0.5`);
+  const yaml = [
+    `merge_method: ${def.id}`,
+    ...(usesBase ? ['base_model: model-0'] : []),
+    'models:',
+    ...models.map((i) => `  - model: model-${i}${params(i)}`),
+    ...(required.length ? [`parameters: { ${required.join(', ')} }`] : []),
+    'dtype: bfloat16',
+  ].join('\n');
+  return { yaml, models };
+}
+
 /**
  * `aya-fw bench merge`: writes a pool of synthetic bf16 checkpoints, measures the raw
  * sequential read rate of its files with a warm page cache, then merges them and reports the
@@ -110,7 +143,8 @@ export async function benchMerge(engine: Engine, options: BenchMergeOptions = {}
   const root = options.dir ?? mkdtempSync(join(tmpdir(), 'aya-bench-merge-'));
   try {
     const dirs = Array.from({ length: count }, (_, i) => join(root, `model-${i}`));
-    dirs.forEach((d, i) => writeSyntheticModel(d, options.sizeGb ?? 2, i + 1));
+    // A kept pool (--dir … --keep) is reused, so several methods can be timed on the same files.
+    dirs.forEach((d, i) => existsSync(join(d, 'config.json')) || writeSyntheticModel(d, options.sizeGb ?? 2, i + 1));
     const files = dirs.flatMap((d) => readdirSync(d).filter((f) => f.endsWith('.safetensors')).map((f) => join(d, f)));
     // Flush the pool to disk first: its write-back would otherwise compete with the timed merge.
     for (const f of files) flush(f);
@@ -118,15 +152,17 @@ export async function benchMerge(engine: Engine, options: BenchMergeOptions = {}
     const t0 = process.hrtime.bigint();
     const bytes = readAll(files);
     const readSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    const usesBase = method !== 'linear';
-    const yaml = [
-      `merge_method: ${method}`,
-      ...(usesBase ? ['base_model: model-0'] : []),
-      'models:',
-      ...dirs.map((_, i) => (usesBase && i === 0 ? '  - model: model-0' : `  - model: model-${i}\n    parameters: { weight: ${(1 / count).toFixed(4)}, density: 0.5 }`)),
-      ...(method === 'slerp' ? ['parameters: { t: 0.5 }'] : []),
-      'dtype: bfloat16',
-    ].join('\n').replace(/, density: 0\.5/g, method === 'linear' || method === 'slerp' || method === 'task-arithmetic' ? '' : ', density: 0.5');
+    const t1 = process.hrtime.bigint();
+    // The merge's I/O as plain copies: its first input copied to a new folder, its other inputs read.
+    const { yaml, models: used } = benchConfig(engine, method, dirs.length);
+    const copyDir = join(root, 'copy');
+    mkdirSync(copyDir);
+    const shards = (d: string) => readdirSync(d).filter((f) => f.endsWith('.safetensors'));
+    const [first, ...rest] = used.map((i) => dirs[i]);
+    for (const f of shards(first)) copyFileSync(join(first, f), join(copyDir, f));
+    readAll(rest.flatMap((d) => shards(d).map((f) => join(d, f))));
+    const copySeconds = Number(process.hrtime.bigint() - t1) / 1e9;
+    rmSync(copyDir, { recursive: true, force: true });
     const configFile = join(root, 'merge.yml');
     writeFileSync(configFile, yaml + '\n');
     const out = join(root, 'merged');
@@ -142,6 +178,7 @@ export async function benchMerge(engine: Engine, options: BenchMergeOptions = {}
       mergeSeconds: summary.seconds,
       mergeGbPerSecond,
       ratio: mergeGbPerSecond / readGbPerSecond,
+      copySeconds,
       peakRssMb: (process.resourceUsage().maxRSS * 1024) / 2 ** 20,
     };
   } finally {

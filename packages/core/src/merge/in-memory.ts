@@ -2,7 +2,7 @@ import { UsageError } from '../errors';
 import type { Engine } from '../engine/engine';
 import type { ParameterSetting } from './parameters';
 import { tensorDepth } from './parameters';
-import { checkParameterNames, resolveParameters, tensorSeed } from './resolve';
+import { checkParameterNames, mergeParameterNames, resolveParameters, tensorSeed } from './resolve';
 
 /** A merge of tensors held in memory. */
 export interface InMemoryMerge {
@@ -42,7 +42,7 @@ export function mergeTensors(
 ): Float32Array {
   const method = engine.resolve('mergeMethods', spec.method);
   const settings = settingsOf(spec, tensors.length);
-  checkParameterNames(method, settings, `merge '${spec.method}'`);
+  checkParameterNames(method, settings, `merge '${spec.method}'`, mergeParameterNames(engine));
   const n = tensors[0]?.length ?? 0;
   if (tensors.some((x) => x.length !== n) || (options.base && options.base.length !== n)) {
     throw new UsageError(`merge '${spec.method}': tensors differ in size (${tensors.map((x) => x.length).join(', ')})`);
@@ -52,6 +52,8 @@ export function mergeTensors(
   const name = options.name ?? 'tensor';
   const resolved = resolveParameters(method, settings, tensors.length, name, options.t ?? 0, `merge '${spec.method}'`);
   const shape = options.shape ?? [n];
+  const problem = method.checkParameters?.({ ...resolved, name, baseIndex: spec.baseIndex });
+  if (problem) throw new UsageError(`merge '${spec.method}', tensor ${name}: ${problem}`);
   const out = engine.mergeTensor({ method: method.id, name, shape, tensors, base, baseIndex: spec.baseIndex, seed: tensorSeed(spec.seed ?? 0, name), ...resolved });
   engine.hooks.tensorMerged.call({ method: method.id, name, shape, bytesRead: 4 * n * (tensors.length + (options.base ? 1 : 0)) });
   return out;

@@ -4,3 +4,7 @@ export * from './resolve';
 export * from './in-memory';
 export * from './run-merge';
 export * from './bench';
+export * from './plan';
+export * from './chat-template';
+export * from './tokenizer-merge';
+export * from './lora-source';

@@ -32,16 +32,19 @@ export function evaluateSetting(setting: ParameterSetting, tensorName: string, t
   return undefined;
 }
 
+/** `model.layers.12.mlp.up_proj.weight` → prefix `model.layers.`, layer 12, suffix `mlp.up_proj.weight` (Llama, Qwen, Gemma, Cohere `layers`; GPT-2 `h`). */
+export function splitLayerName(name: string): { prefix: string; layer: number; suffix: string } | undefined {
+  const m = /^((?:.*\.)?(?:layers|h|blocks)\.)(\d+)\.(.+)$/.exec(name);
+  return m ? { prefix: m[1], layer: Number(m[2]), suffix: m[3] } : undefined;
+}
+
 /**
- * Depth of a tensor for gradient parameters, as mergekit plans it: layer i of L has
- * t = i/(L−1) (t = 1 when L = 1); tensors before the layers (embeddings) t = 0, after them
- * (final norm, LM head) t = 1.
+ * Depth of a tensor for gradient parameters, as mergekit's planner gives it: layer i of a slice
+ * of L layers has t = i/(L−1) (t = 1 when L = 1); every tensor outside the layer stack
+ * (embeddings, final norm, LM head) has t = 0.
  */
 export function tensorDepth(name: string, numLayers: number): { t: number; layer?: number } {
-  const m = /(?:^|\.)(?:layers|h|blocks)\.(\d+)\./.exec(name);
-  if (m) {
-    const layer = Number(m[1]);
-    return { t: numLayers > 1 ? layer / (numLayers - 1) : 1, layer };
-  }
-  return { t: /embed|wte|wpe/.test(name) ? 0 : 1 };
+  const parts = splitLayerName(name);
+  if (!parts) return { t: 0 };
+  return { t: numLayers > 1 ? parts.layer / (numLayers - 1) : 1, layer: parts.layer };
 }

@@ -1,3 +1,4 @@
+import type { Engine } from '../engine/engine';
 import { fnv1a } from '../random/rng';
 import { UsageError } from '../errors';
 import type { MergeMethodDefinition, MergeParameterDef } from '../registry/contributions';
@@ -6,6 +7,8 @@ import { evaluateSetting, type ParameterSetting } from './parameters';
 /** Parameter settings of a merge: method-level and per model (parallel to the models). */
 export interface MergeSettings {
   readonly parameters?: Readonly<Record<string, ParameterSetting>>;
+  /** The output slice's `parameters`, consulted before the global ones (mergekit's slice level). */
+  readonly sliceParameters?: Readonly<Record<string, ParameterSetting>>;
   readonly modelParameters?: readonly (Readonly<Record<string, ParameterSetting>> | undefined)[];
   /** Which models are the base (it needs no per-model parameters). */
   readonly isBase?: readonly boolean[];
@@ -13,25 +16,36 @@ export interface MergeSettings {
   readonly modelLabels?: readonly string[];
 }
 
-/** Rejects parameter names the method does not take, listing those it does. */
-export function checkParameterNames(method: MergeMethodDefinition, settings: MergeSettings, where = 'merge config'): void {
+/**
+ * Rejects parameter names the method does not take, listing those it does; a name that another
+ * registered method takes (`weight` in a slerp config) is returned instead, as mergekit ignores
+ * those.
+ */
+export function checkParameterNames(method: MergeMethodDefinition, settings: MergeSettings, where = 'merge config', knownElsewhere: ReadonlySet<string> = new Set()): string[] {
   const known = (defs: readonly MergeParameterDef[]) => defs.map((d) => d.name);
+  const ignored: string[] = [];
   const check = (names: string[], defs: readonly MergeParameterDef[], at: string) => {
     for (const n of names) {
-      if (!known(defs).includes(n)) {
-        const list = known(defs).join(', ') || 'none';
-        throw new UsageError(`${where}: ${at}${n}: merge method '${method.id}' has no parameter '${n}' (its parameters: ${list})`);
+      if (known(defs).includes(n)) continue;
+      if (knownElsewhere.has(n)) {
+        ignored.push(`${at}${n}`);
+        continue;
       }
+      const list = known(defs).join(', ') || 'none';
+      throw new UsageError(`${where}: ${at}${n}: merge method '${method.id}' has no parameter '${n}' (its parameters: ${list})`);
     }
   };
   // A per-model parameter may also be given globally, as mergekit allows.
   check(Object.keys(settings.parameters ?? {}), [...method.parameters, ...method.tensorParameters], 'parameters.');
-  settings.modelParameters?.forEach((p, i) => check(Object.keys(p ?? {}), method.tensorParameters, `models[${i}].parameters.`));
+  check(Object.keys(settings.sliceParameters ?? {}), [...method.parameters, ...method.tensorParameters], 'slice parameters.');
+  settings.modelParameters?.forEach((p, i) => check(Object.keys(p ?? {}), method.tensorParameters, `${settings.modelLabels?.[i] ?? `models[${i}]`}.parameters.`));
+  return ignored;
 }
 
 /**
- * The parameters of one tensor at depth t: per-model values fall back to the global setting,
- * then to the default, as mergekit's `ConfigReader.parameter` does; a required value that is
+ * The parameters of one tensor at depth t: per-model values (evaluated on that model's tensor
+ * name) fall back to the slice's, then the global setting, then the default, as mergekit's
+ * `ConfigReader.parameter` does; a required value that is
  * missing is an error naming the model, parameter and tensor.
  */
 export function resolveParameters(
@@ -41,12 +55,12 @@ export function resolveParameters(
   tensorName: string,
   t: number,
   where = 'merge config',
+  modelTensorNames?: readonly string[],
 ): { parameters: Record<string, number | boolean>; modelParameters: Record<string, number | boolean>[] } {
-  const global = settings.parameters ?? {};
-  const value = (def: MergeParameterDef, own: Readonly<Record<string, ParameterSetting>> | undefined, required: boolean, label: string) => {
-    for (const source of [own, global]) {
+  const value = (def: MergeParameterDef, own: Readonly<Record<string, ParameterSetting>> | undefined, required: boolean, label: string, name = tensorName) => {
+    for (const source of [own, settings.sliceParameters, settings.parameters]) {
       if (source && def.name in source) {
-        const v = evaluateSetting(source[def.name], tensorName, t);
+        const v = evaluateSetting(source[def.name], name, t);
         if (v !== undefined) return v;
       }
     }
@@ -56,14 +70,14 @@ export function resolveParameters(
   };
   const parameters: Record<string, number | boolean> = {};
   for (const def of method.parameters) {
-    const v = value(def, undefined, true, '');
+    const v = value(def, undefined, !def.optional, '');
     if (v !== undefined) parameters[def.name] = v;
   }
   const modelParameters = Array.from({ length: modelCount }, (_, i) => {
     const out: Record<string, number | boolean> = {};
     const isBase = settings.isBase?.[i] ?? false;
     for (const def of method.tensorParameters) {
-      const v = value(def, settings.modelParameters?.[i], !isBase, `${settings.modelLabels?.[i] ?? `models[${i}]`}: `);
+      const v = value(def, settings.modelParameters?.[i], !isBase && !def.optional, `${settings.modelLabels?.[i] ?? `models[${i}]`}: `, modelTensorNames?.[i]);
       if (v !== undefined) out[def.name] = v;
     }
     return out;
@@ -74,4 +88,9 @@ export function resolveParameters(
 /** A 32-bit seed from the run seed and a tensor name (FNV-1a), so results do not depend on tensor order. */
 export function tensorSeed(seed: number, name: string): number {
   return fnv1a(name, seed);
+}
+
+/** Every parameter name some registered merge method takes: those are ignored, not refused, by the others (as in mergekit). */
+export function mergeParameterNames(engine: Engine): Set<string> {
+  return new Set(engine.registries.mergeMethods.list().flatMap((m) => [...m.parameters, ...m.tensorParameters].map((p) => p.name)));
 }

@@ -12,8 +12,11 @@ import { commitFolder, copyExisting } from '../fs/atomic';
 import { BackgroundWriter } from '../fs/background-writer';
 import type { TensorToWrite } from '../hf/safetensors/write';
 import { MergeConfigSchema, type MergeConfig } from './config';
-import { tensorDepth } from './parameters';
-import { checkParameterNames, resolveParameters, tensorSeed } from './resolve';
+import { chooseChatTemplate, writeChatTemplate } from './chat-template';
+import { LoraSource } from './lora-source';
+import { permuteEmbeddings, planTokenizer, writeMergedTokenizer, type TokenizerPlan } from './tokenizer-merge';
+import { planMerge, type MergeModel, type TensorPlan } from './plan';
+import { mergeParameterNames, tensorSeed } from './resolve';
 import type { MergeMethodDefinition } from '../registry/contributions';
 import { linearCombinationBf16, mergeKernels, ScratchArena } from '../kernels/merge-kernels';
 
@@ -24,6 +27,8 @@ export interface RunMergeOptions {
   readonly maxShardSize?: number;
   /** Replace `outDir` if it exists (only after the new folder is complete). */
   readonly overwrite?: boolean;
+  /** Told about what the merge ignores (parameters the method does not take), one line each. */
+  readonly onWarning?: (message: string) => void;
 }
 
 /** A merge config held in memory (a recipe stage's): its value, its name in errors, the folder its paths resolve from. */
@@ -38,17 +43,14 @@ export interface MergeSource {
 export interface MergeSummary {
   readonly method: string;
   readonly outDir: string;
+  /** Distinct input model folders (the base included). */
+  readonly models: number;
   readonly tensors: number;
   readonly inputBytes: number;
   readonly outputBytes: number;
   readonly seconds: number;
-}
-
-interface Source {
-  readonly label: string;
-  readonly dir: string;
-  readonly checkpoint: Checkpoint;
-  readonly config: Record<string, unknown>;
+  /** Seed of the random methods, also in the output's safetensors metadata (`merge_random_seed`). */
+  readonly seed: number;
 }
 
 function readJson(file: string): Record<string, unknown> {
@@ -79,45 +81,68 @@ export async function runMerge(engine: Engine, from: string | MergeSource, optio
   } catch (err) {
     throw new UsageError(`${at(['merge_method'])}: merge_method: ${errorMessage(err)}`);
   }
+  if (method.requiresBase && !config.base_model) throw new UsageError(`${at(['merge_method'])}: merge method '${method.id}' needs base_model`);
+  if (config.tokenizer !== undefined && config.tokenizer_source !== undefined) throw new UsageError(`${at(['tokenizer'])}: give tokenizer_source or a tokenizer: section, not both`);
   const { baseDir } = source;
-  const modelDirs = config.models.map((m) => resolve(baseDir, m.model));
-  const baseDirPath = config.base_model ? resolve(baseDir, config.base_model) : undefined;
-  if (method.requiresBase && !baseDirPath) throw new UsageError(`${at(['merge_method'])}: merge method '${method.id}' needs base_model`);
-  const baseIndex = baseDirPath ? modelDirs.indexOf(baseDirPath) : -1;
-  const settings = {
-    parameters: config.parameters,
-    modelParameters: config.models.map((m) => m.parameters),
-    isBase: modelDirs.map((d) => d === baseDirPath),
-    modelLabels: config.models.map((m, i) => `models[${i}] (${m.model})`),
-  };
-  checkParameterNames(method, settings, configFile);
 
-  const sources: Source[] = [];
+  const opened = new Map<string, MergeModel>();
   try {
-    const open = (label: string, dir: string): Source => {
+    const open = (ref: string, label: string): MergeModel => {
+      const key = resolve(baseDir, ref);
+      const known = opened.get(key);
+      if (known) return known;
+      // mergekit's `model+lora`: a LoRA folder folded into the model before the merge.
+      const plus = ref.lastIndexOf('+');
+      const withLora = !existsSync(key) && plus > 0;
+      const dir = withLora ? resolve(baseDir, ref.slice(0, plus)) : key;
       if (!existsSync(join(dir, 'config.json'))) throw new UsageError(`${label}: ${dir} has no config.json`);
-      return { label, dir, config: readJson(join(dir, 'config.json')), checkpoint: Checkpoint.open(dir) };
+      const config = readJson(join(dir, 'config.json'));
+      const checkpoint = Checkpoint.open(dir);
+      let lora: LoraSource | undefined;
+      try {
+        lora = withLora ? LoraSource.open(resolve(baseDir, ref.slice(plus + 1)), checkpoint, label) : undefined;
+      } catch (err) {
+        checkpoint.close();
+        throw err;
+      }
+      const model: MergeModel = { label, dir, config, checkpoint, lora };
+      opened.set(key, model);
+      return model;
     };
-    modelDirs.forEach((d, i) => sources.push(open(`models[${i}] (${config.models[i].model})`, d)));
-    const base = baseDirPath ? (baseIndex >= 0 ? sources[baseIndex] : open(`base_model (${config.base_model})`, baseDirPath)) : undefined;
-    if (base && baseIndex < 0) sources.push(base);
-    const reference = base ?? sources[0];
-    checkCompatible(reference, sources);
-    const tokenizerDir = tokenizerSource(config, baseDir, (base ?? reference).dir, at(['tokenizer_source']));
+    // mergekit's tokenizer merge: with a tokenizer source, every model's embeddings are permuted to the output vocabulary.
+    const tokenizerRef = config.tokenizer?.source ?? config.tokenizer_source;
+    const refDir = (ref: string) => opened.get(resolve(baseDir, ref))?.dir ?? resolve(baseDir, ref);
+    let tokenizerPlan: TokenizerPlan | undefined;
+    const embeddingRows =
+      tokenizerRef === undefined
+        ? undefined
+        : () => {
+            // The planner opens the base first (else the first model): mergekit's tokenizer base.
+            const models = [...opened.values()];
+            tokenizerPlan ??= planTokenizer(
+              tokenizerRef,
+              models.map((m) => ({ dir: m.dir, label: m.label, vocabSize: typeof m.config.vocab_size === 'number' ? m.config.vocab_size : Infinity })),
+              models[0].dir,
+              refDir,
+              config.tokenizer ?? {},
+            );
+            return tokenizerPlan.rows;
+          };
+    const plan = planMerge(config, method, open, configFile, mergeParameterNames(engine), embeddingRows);
+    embeddingRows?.();
+    for (const w of tokenizerPlan?.warnings ?? []) options.onWarning?.(w);
+    for (const p of plan.ignored) options.onWarning?.(`${configFile}: ${p}: merge method '${method.id}' takes no such parameter; ignored (as mergekit does)`);
+    const tokenizerDir = tokenizerPlan?.dir ?? (config.base_model ? resolve(baseDir, config.base_model) : plan.reference.dir);
+    const chatTemplate = config.chat_template === undefined ? undefined : chooseChatTemplate(config.chat_template, [...opened.values()].map((m) => m.dir), at(['chat_template']));
 
-    const names = reference.checkpoint.names();
-    const numLayers = Number(reference.config.num_hidden_layers ?? reference.config.n_layer ?? 0);
-    const dtypeFor = (name: string): Dtype =>
-      config.out_dtype ? SAVE_DTYPES[config.out_dtype] : config.dtype ? SAVE_DTYPES[config.dtype] : reference.checkpoint.info(name).dtype;
-    const plans = names.map((name) => {
-      const { t } = tensorDepth(name, numLayers);
-      return { name, ...resolveParameters(method, settings, modelDirs.length, name, t, configFile) };
-    });
-    const inputs = modelDirs.length + (base && baseIndex < 0 ? 1 : 0);
-    const read = sources.slice(0, inputs);
-    const inputBytes = names.reduce((n, name) => n + read.reduce((m, s) => m + byteLength(s.checkpoint, name), 0), 0);
-    const inputElements = names.reduce((n, name) => n + read.length * numel(reference.checkpoint.info(name).shape), 0);
-    const info: MergeInfo = { method: method.id, models: modelDirs, base: baseDirPath, outDir: options.outDir, tensorCount: names.length, inputBytes, inputElements };
+    const dtypeFor = (p: TensorPlan): Dtype =>
+      config.out_dtype ? SAVE_DTYPES[config.out_dtype] : config.dtype ? SAVE_DTYPES[config.dtype] : p.inputs[0].model.checkpoint.info(p.inputs[0].name).dtype;
+    const readersOf = (p: TensorPlan) => (p.base ? [...p.inputs, p.base] : p.inputs);
+    const inputBytes = plan.tensors.reduce((n, p) => n + readersOf(p).reduce((m, r) => m + byteLength(r.model.checkpoint, r.name), 0), 0);
+    const inputElements = plan.tensors.reduce((n, p) => n + readersOf(p).length * numel(p.shape), 0);
+    const modelDirs = [...new Set(plan.tensors.flatMap((p) => p.inputs.map((i) => i.model.dir)))];
+    const baseDirPath = config.base_model ? resolve(baseDir, config.base_model) : undefined;
+    const info: MergeInfo = { method: method.id, models: modelDirs, base: baseDirPath, outDir: options.outDir, tensorCount: plan.tensors.length, inputBytes, inputElements };
     if (existsSync(options.outDir) && !options.overwrite) throw new UsageError(`${options.outDir} already exists; choose another output folder`);
 
     await engine.hooks.beforeMerge.promise(info);
@@ -125,21 +150,23 @@ export async function runMerge(engine: Engine, from: string | MergeSource, optio
     rmSync(tmp, { recursive: true, force: true });
     mkdirSync(tmp, { recursive: true });
     let outputBytes = 0;
+    const seed = config.random_seed ?? 0;
     try {
-      const seed = config.random_seed ?? 0;
       const arena = new ScratchArena();
-      const readers = [...modelDirs.map((_, i) => sources[i]), ...(base && baseIndex < 0 ? [base] : [])];
       // Plugins that tap `mergeTensor` see every tensor; only the built-in dispatch may be bypassed.
       const onlyBuiltInMerge = engine.hooks.mergeTensor.taps.length === 1 && mergeKernels() !== null;
-      const tensors: TensorToWrite[] = plans.map((plan) => {
-        const shape = reference.checkpoint.info(plan.name).shape;
-        const dtype = dtypeFor(plan.name);
+      const tensors: TensorToWrite[] = plan.tensors.map((p) => {
+        const { shape } = p;
+        const dtype = dtypeFor(p);
         const total = numel(shape);
-        const slice = method.elementwise ? MERGE_SLICE : Math.max(total, 1);
-        const inDtypes = readers.map((r) => r.checkpoint.info(plan.name).dtype);
-        const models = readers.slice(0, modelDirs.length);
-        const coefficients = onlyBuiltInMerge && dtype === 'BF16' && inDtypes.slice(0, models.length).every((d) => d === 'BF16') ? method.linearCoefficients?.(plan) : undefined;
-        const merged = { method: method.id, name: plan.name, shape, bytesRead: readers.reduce((n, r) => n + byteLength(r.checkpoint, plan.name), 0) };
+        const readers = readersOf(p);
+        const adapted = readers.map((r) => r.model.lora?.touches(r.name) ?? false);
+        // A LoRA update is computed for the whole tensor, so such tensors are merged whole.
+        const slice = method.elementwise && !adapted.includes(true) && !p.permuted ? MERGE_SLICE : Math.max(total, 1);
+        const inDtypes = readers.map((r) => r.model.checkpoint.info(r.name).dtype);
+        const models = p.inputs;
+        const coefficients = onlyBuiltInMerge && !adapted.includes(true) && !p.permuted && dtype === 'BF16' && inDtypes.slice(0, models.length).every((d) => d === 'BF16') ? method.linearCoefficients?.(p) : undefined;
+        const merged = { method: method.id, name: p.name, shape, bytesRead: readers.reduce((n, r) => n + byteLength(r.model.checkpoint, r.name), 0) };
         function* slices(): Generator<Uint8Array> {
           for (let start = 0; start < total; start += slice) {
             const count = Math.min(slice, total - start);
@@ -147,9 +174,9 @@ export async function runMerge(engine: Engine, from: string | MergeSource, optio
             if (coefficients) {
               // A weighted sum of bf16 checkpoints: one fused pass per input, no widened copies.
               const views = arena.layout([...models.map(() => count * 2), count * 4, count * 2]);
-              const raws = models.map((r, i) => r.checkpoint.readInto(plan.name, views[i], start));
+              const raws = models.map((r, i) => r.model.checkpoint.readInto(r.name, views[i], start));
               const acc = new Float32Array(views[models.length].buffer, views[models.length].byteOffset, count);
-              if (!linearCombinationBf16(coefficients, raws, acc, views[models.length + 1])) throw new AyaError(`merge kernels refused tensor '${plan.name}'`);
+              if (!linearCombinationBf16(coefficients, raws, acc, views[models.length + 1])) throw new AyaError(`merge kernels refused tensor '${p.name}'`);
               outputBytes += views[models.length + 1].byteLength;
               yield views[models.length + 1];
               continue;
@@ -161,30 +188,34 @@ export async function runMerge(engine: Engine, from: string | MergeSource, optio
               count * DTYPE_BYTES[dtype],
             ]);
             const floats = (v: Uint8Array) => new Float32Array(v.buffer, v.byteOffset, count);
-            const values = readers.map((r, i) => {
-              const raw = r.checkpoint.readInto(plan.name, views[i], start);
-              return toFloat32Into(inDtypes[i], raw, floats(views[readers.length + i]), plan.name);
+            let values = readers.map((r, i) => {
+              if (p.permuted) return readWhole(r.model, r.name, inDtypes[i]);
+              const raw = r.model.checkpoint.readInto(r.name, views[i], start);
+              const values = toFloat32Into(inDtypes[i], raw, floats(views[readers.length + i]), r.name);
+              if (adapted[i]) r.model.lora!.apply(r.name, shape, values);
+              return values;
             });
+            if (p.permuted) values = permuteEmbeddings(tokenizerPlan!, readers.map((r) => r.model.dir), values, shape[1], refDir, p.name);
             const out = engine.mergeTensor({
               method: method.id,
-              name: plan.name,
+              name: p.name,
               shape,
-              tensors: values.slice(0, modelDirs.length),
-              base: base ? (baseIndex >= 0 ? values[baseIndex] : values[modelDirs.length]) : undefined,
-              baseIndex: baseIndex >= 0 ? baseIndex : undefined,
-              parameters: plan.parameters,
-              modelParameters: plan.modelParameters,
-              seed: tensorSeed(seed, plan.name),
+              tensors: values.slice(0, models.length),
+              base: p.base ? values[models.length] : p.baseIndex !== undefined ? values[p.baseIndex] : undefined,
+              baseIndex: p.baseIndex,
+              parameters: p.parameters,
+              modelParameters: p.modelParameters,
+              seed: tensorSeed(seed, p.name),
               offset: start,
               out: floats(views[2 * readers.length]),
             });
-            const bytes = fromFloat32Into(dtype, out, views[2 * readers.length + 1], plan.name);
+            const bytes = fromFloat32Into(dtype, out, views[2 * readers.length + 1], p.name);
             outputBytes += bytes.byteLength;
             yield bytes;
           }
         }
         return {
-          name: plan.name,
+          name: p.name,
           dtype,
           shape,
           *bytes() {
@@ -196,20 +227,25 @@ export async function runMerge(engine: Engine, from: string | MergeSource, optio
       // Output pages are written on a worker thread while this one reads and merges the next slice.
       const writer = new BackgroundWriter();
       try {
-        writeCheckpoint(tmp, tensors, { maxShardSize: options.maxShardSize, metadata: { format: 'pt' }, sink: writer });
+        const metadata = { format: 'pt', merge_method: method.id, merge_random_seed: String(seed) };
+        writeCheckpoint(tmp, tensors, { maxShardSize: options.maxShardSize, metadata, sink: writer });
       } finally {
         writer.dispose();
       }
-      writeSideFiles(tmp, reference, config, tokenizerDir);
+      writeSideFiles(tmp, plan.outConfig, config, tokenizerDir, chatTemplate);
+      if (tokenizerPlan) writeMergedTokenizer(tmp, tokenizerPlan);
       commitFolder(tmp, options.outDir);
     } catch (err) {
       rmSync(tmp, { recursive: true, force: true });
       throw err;
     }
     await engine.hooks.afterMerge.promise(info);
-    return { method: method.id, outDir: options.outDir, tensors: names.length, inputBytes, outputBytes, seconds: (Date.now() - started) / 1000 };
+    return { method: method.id, outDir: options.outDir, models: opened.size, tensors: plan.tensors.length, inputBytes, outputBytes, seconds: (Date.now() - started) / 1000, seed };
   } finally {
-    for (const s of sources) s.checkpoint.close();
+    for (const m of opened.values()) {
+      m.checkpoint.close();
+      m.lora?.close();
+    }
   }
 }
 
@@ -225,42 +261,20 @@ function byteLength(checkpoint: Checkpoint, name: string): number {
   return info.end - info.begin;
 }
 
-/** Same architecture, same tensor names, same shapes: or an error naming the model and tensor. */
-function checkCompatible(reference: Source, sources: readonly Source[]): void {
-  const arch = (s: Source) => `${String(s.config.model_type)} ${JSON.stringify(s.config.architectures ?? [])}`;
-  const names = new Set(reference.checkpoint.names());
-  for (const s of sources) {
-    if (s === reference) continue;
-    if (arch(s) !== arch(reference)) throw new UsageError(`${s.label}: architecture ${arch(s)} differs from ${reference.label}: ${arch(reference)}`);
-    for (const name of names) {
-      if (!s.checkpoint.has(name)) throw new UsageError(`${s.label}: missing tensor '${name}' that ${reference.label} has`);
-      const a = s.checkpoint.info(name).shape;
-      const b = reference.checkpoint.info(name).shape;
-      if (a.length !== b.length || a.some((d, i) => d !== b[i])) {
-        throw new UsageError(`${s.label}: tensor '${name}' has shape [${a.join(', ')}], ${reference.label} has [${b.join(', ')}]`);
-      }
-    }
-    const extra = s.checkpoint.names().find((n) => !names.has(n));
-    if (extra) throw new UsageError(`${s.label}: tensor '${extra}' is not in ${reference.label}`);
-  }
+/** A whole input tensor in f32, with its model's LoRA applied (embeddings before their permutation). */
+function readWhole(model: MergeModel, name: string, dtype: Dtype): Float32Array {
+  const info = model.checkpoint.info(name);
+  const values = new Float32Array(numel(info.shape));
+  toFloat32Into(dtype, model.checkpoint.readBytes(name), values, name);
+  if (model.lora?.touches(name)) model.lora.apply(name, info.shape, values);
+  return values;
 }
 
-/** The folder whose tokenizer files the merged model gets: `base` (default) or a model folder. */
-function tokenizerSource(config: MergeConfig, baseDir: string, baseModelDir: string, where: string): string {
-  const src = config.tokenizer_source;
-  if (src === undefined || src === 'base') return baseModelDir;
-  if (src === 'union') throw new UsageError(`${where}: tokenizer_source: 'union' is not supported; use 'base' or a model folder`);
-  const dir = resolve(baseDir, src);
-  if (!existsSync(join(dir, 'tokenizer.json')) && !existsSync(join(dir, 'tokenizer_config.json'))) {
-    throw new UsageError(`${where}: tokenizer_source: ${dir} has no tokenizer files`);
-  }
-  return dir;
-}
-
-/** config.json (with the output dtype), tokenizer files and generation config. */
-function writeSideFiles(tmp: string, reference: Source, config: MergeConfig, tokenizerDir: string): void {
+/** config.json (with the output dtype and layer count), tokenizer files, generation config and the chat template. */
+function writeSideFiles(tmp: string, outConfig: Record<string, unknown>, config: MergeConfig, tokenizerDir: string, chatTemplate: string | undefined): void {
   const outDtype: SaveDtype | undefined = config.out_dtype ?? config.dtype;
-  const cfg = outDtype ? withDtype(reference.config, outDtype) : reference.config;
+  const cfg = outDtype ? withDtype(outConfig, outDtype) : outConfig;
   writeFileSync(join(tmp, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
   copyExisting(tokenizerDir, tmp, SIDE_FILES);
+  if (chatTemplate !== undefined) writeChatTemplate(tmp, chatTemplate);
 }

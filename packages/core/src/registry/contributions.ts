@@ -171,8 +171,10 @@ export interface AdapterDefinition<C = any> extends Contribution, Configurable<C
 /** A parameter a merge method takes, as mergekit's `ConfigParameterDef`. */
 export interface MergeParameterDef {
   readonly name: string;
-  /** Value when the config gives none; a parameter without a default is required. */
+  /** Value when the config gives none; a parameter without a default is required unless `optional`. */
   readonly default?: number | boolean;
+  /** Absent when not given (passthrough's `scale`). */
+  readonly optional?: boolean;
 }
 
 /** One tensor of every input model, flattened to f32, plus the method's options for it. */
@@ -221,6 +223,11 @@ export interface MergeMethodDefinition extends Contribution {
   /** Per-model parameters (`weight`, `density`…); the base model needs none. */
   readonly tensorParameters: readonly MergeParameterDef[];
   mergeTensor(request: TensorMergeRequest): Float32Array;
+  /**
+   * Checks one tensor's resolved parameters before anything is read or written (ranges,
+   * combinations such as DELLA's density ± epsilon): a message saying what is wrong, or undefined.
+   */
+  checkParameters?(request: Pick<TensorMergeRequest, 'parameters' | 'modelParameters' | 'name' | 'baseIndex'>): string | undefined;
   /**
    * For a method whose output is a fixed weighted sum of the listed models, θ = Σᵢ cᵢ·θᵢ computed
    * as `scale(c₀, θ₀)` then `axpy(cᵢ, θᵢ)` in list order: the coefficients for these parameters

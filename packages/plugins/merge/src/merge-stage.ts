@@ -3,7 +3,8 @@ import { join } from 'node:path';
 
 /**
  * Options of the `merge` stage: a mergekit config written in the stage's `with:`, whose
- * `models[].model`, `base_model` and `tokenizer_source` may name earlier stages
+ * `models[].model`, `slices[].sources[].model`, `base_model`, `tokenizer_source` and the
+ * `tokenizer:` section's models may name earlier stages
  * (`stage:<name>`, that stage's `model` output). `merge_method` defaults to `linear`, the Aya
  * Expanse recipe's weighted linear average.
  */
@@ -13,6 +14,19 @@ export const MergeStageConfigSchema = MergeConfigSchema.extend({
   maxShardSize: z.number().int().positive().optional(),
 }).strict();
 export type MergeStageConfig = z.infer<typeof MergeStageConfigSchema>;
+
+/** The `tokenizer:` section with its model references (`source`, tokens' sources) resolved like `models[].model`. */
+function tokenizerSection(section: NonNullable<MergeStageConfig['tokenizer']>, model: (ref: string) => string): MergeStageConfig['tokenizer'] {
+  const ref = (r: string) => (r === 'base' || r === 'union' ? r : model(r));
+  const tokens = Object.fromEntries(
+    Object.entries(section.tokens ?? {}).map(([tok, t]) => {
+      const source = t.source;
+      const resolved = typeof source === 'string' ? model(source) : source && source.kind === 'model_token' ? { ...source, model: model(source.model) } : source;
+      return [tok, { ...t, ...(resolved === undefined ? {} : { source: resolved }) }];
+    }),
+  );
+  return { ...section, source: ref(section.source), ...(section.tokens ? { tokens } : {}) };
+}
 
 /**
  * `merge`: a recipe stage that merges earlier stages' models (language-cluster runs, checkpoints
@@ -29,13 +43,16 @@ export const mergeStage: TrainerDefinition<MergeStageConfig> = {
     const model = (ref: string) => resolveInput(ctx, ref, 'model');
     const value = {
       ...config,
-      models: config.models.map((m) => ({ ...m, model: model(m.model) })),
+      ...(config.models ? { models: config.models.map((m) => ({ ...m, model: model(m.model) })) } : {}),
+      ...(config.slices ? { slices: config.slices.map((s) => ({ ...s, ...(s.base_model ? { base_model: model(s.base_model) } : {}), sources: s.sources.map((src) => ({ ...src, model: model(src.model) })) })) } : {}),
       ...(config.base_model ? { base_model: model(config.base_model) } : {}),
-      ...(config.tokenizer_source && config.tokenizer_source !== 'base' ? { tokenizer_source: model(config.tokenizer_source) } : {}),
+      ...(config.tokenizer_source && !['base', 'union'].includes(config.tokenizer_source) ? { tokenizer_source: model(config.tokenizer_source) } : {}),
+      ...(config.tokenizer ? { tokenizer: tokenizerSection(config.tokenizer, model) } : {}),
     };
     const outDir = join(ctx.outDir, 'model');
-    const summary = await runMerge(ctx.engine, { value, where: `stage '${ctx.stage}'`, baseDir: ctx.baseDir }, { outDir, maxShardSize, overwrite: true });
-    ctx.reporter.info(`${ctx.stage}: merged ${config.models.length} models with ${summary.method} (${summary.tensors} tensors, ${summary.seconds.toFixed(1)} s)`);
-    return { metrics: { models: config.models.length, tensors: summary.tensors, seconds: summary.seconds }, artifacts: { model: outDir } };
+    const summary = await runMerge(ctx.engine, { value, where: `stage '${ctx.stage}'`, baseDir: ctx.baseDir }, { outDir, maxShardSize, overwrite: true, onWarning: (m) => ctx.reporter.warn(m) });
+    const models = summary.models;
+    ctx.reporter.info(`${ctx.stage}: merged ${models} models with ${summary.method} (${summary.tensors} tensors, ${summary.seconds.toFixed(1)} s)`);
+    return { metrics: { models, tensors: summary.tensors, seconds: summary.seconds }, artifacts: { model: outDir } };
   },
 };

@@ -91,8 +91,8 @@ describe('aya-fw merge on checkpoints', () => {
 
   it.each([
     ['an unknown method', 'merge_method: tiez\nbase_model: m0\nmodels: [{ model: m1 }]\n', ":1: merge_method: unknown merge method 'tiez' (did you mean 'ties'?)"],
-    ['an unknown parameter', 'merge_method: linear\nmodels:\n  - model: m1\n    parameters: { weight: 1, densty: 0.5 }\n', "models[0].parameters.densty: merge method 'linear' has no parameter 'densty'"],
-    ['a missing weight', 'merge_method: linear\nmodels:\n  - model: m1\n  - model: m2\n    parameters: { weight: 1 }\n', "models[0] (m1): parameter 'weight' is required by merge method 'linear' (tensor lm_head.weight)"],
+    ['an unknown parameter', 'merge_method: linear\nmodels:\n  - model: m1\n    parameters: { weight: 1, densty: 0.5 }\n', "models[0] (m1).parameters.densty: merge method 'linear' has no parameter 'densty' (its parameters: weight)"],
+    ['a missing weight', 'merge_method: linear\nmodels:\n  - model: m1\n  - model: m2\n    parameters: { weight: 1 }\n', "models[0] (m1): parameter 'weight' is required by merge method 'linear' (tensor model.embed_tokens.weight)"],
     ['a missing base model', 'merge_method: ties\nmodels:\n  - model: m1\n    parameters: { weight: 1 }\n', "merge method 'ties' needs base_model"],
     ['a malformed field', 'merge_method: linear\nmodels:\n  - model: m1\n    parameters: { weight: heavy }\n', ':4: models[0].parameters.weight: Invalid input'],
     ['a missing folder', 'merge_method: linear\nmodels:\n  - model: nowhere\n    parameters: { weight: 1 }\n', 'models[0] (nowhere): '],
@@ -120,7 +120,7 @@ describe('aya-fw merge on checkpoints', () => {
     writeFileSync(st, readFileSync(st).subarray(0, 5000));
     const cases: [string, string][] = [
       ['wide', "models[1] (wide): tensor 'model.layers.0.mlp.down_proj.weight' has shape [8, 12], models[0] (m1) has [8, 16]"],
-      ['deep', "tensor 'model.layers.3.input_layernorm.weight' is not in models[0] (m1)"],
+      ['deep', 'models[1] (deep): spans 4 layers, models[0] (m1) 3; every source of a slice must span as many layers'],
       ['gpt', 'architecture gpt2 ["GPT2LMHeadModel"] differs from models[0] (m1): llama ["LlamaForCausalLM"]'],
       ['corrupt', 'truncated'],
     ];

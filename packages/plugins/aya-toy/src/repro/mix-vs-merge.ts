@@ -142,7 +142,8 @@ export const mixVsMerge: ReproductionDefinition<MixVsMergeResult> = {
           models.push([`linear ${w}`, merge({ method: 'linear', weights: [1 - w, w] }, pair, false)]);
           models.push([`slerp ${w}`, merge({ method: 'slerp', parameters: { t: w }, baseIndex: 0 }, pair, false)]);
           models.push([`ties ${w}`, merge({ method: 'ties', modelParameters: [{ weight: 1 - w, density: 0.5 }, { weight: w, density: 0.5 }] }, pair, true)]);
-          models.push([`dare-ties ${w}`, merge({ method: 'dare-ties', modelParameters: [{ weight: 1 - w, density: 0.5 }, { weight: w, density: 0.5 }], seed }, pair, true)]);
+          // The DARE paper's rescale by 1/density (mergekit's default matches the L1 norm instead).
+          models.push([`dare-ties ${w}`, merge({ method: 'dare-ties', parameters: { rescale_by_density: true }, modelParameters: [{ weight: 1 - w, density: 0.5 }, { weight: w, density: 0.5 }], seed }, pair, true)]);
         }
         models.push(['language ties (6 × 15%)', merge({ method: 'ties', modelParameters: mono.map(() => ({ weight: 1 / mono.length, density: 0.5 })) }, mono, true)]);
 

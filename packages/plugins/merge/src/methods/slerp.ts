@@ -1,4 +1,5 @@
-import { UsageError, type MergeMethodDefinition } from '@aya-fw/core';
+import type { MergeMethodDefinition } from '@aya-fw/core';
+import { theOther } from './inputs';
 
 /**
  * mergekit `slerp` between the base model (t = 0) and one other (t = 1): on the flattened
@@ -40,9 +41,5 @@ export const slerpMethod: MergeMethodDefinition = {
   elementwise: false,
   parameters: [{ name: 't' }],
   tensorParameters: [],
-  mergeTensor({ tensors, base, baseIndex, parameters, name }) {
-    const others = tensors.filter((_, i) => i !== baseIndex);
-    if (others.length !== 1) throw new UsageError(`slerp merges exactly two models: the base and one other (tensor ${name} has ${others.length} others)`);
-    return slerp(Number(parameters.t), base!, others[0]);
-  },
+  mergeTensor: (req) => slerp(Number(req.parameters.t), req.base!, theOther(req, 'slerp')),
 };
