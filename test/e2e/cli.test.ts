@@ -76,6 +76,21 @@ describe('aya-fw CLI', () => {
     const loss = aya(['run', 'r.yaml', '--quiet'], dir);
     expect(loss.status).toBe(2);
     expect(loss.stderr).toBe("aya-fw: error: r.yaml:4: stages[0].with.loss: unknown loss 'dpoo' (did you mean 'dpo'?); known: cross-entropy, bradley-terry, reinforce, grpo, dpo, ipo, copg, srpo\n");
+
+    // Unknown fields get the closest declared one, nested ones and TRL's snake_case spellings too.
+    writeFileSync(join(dir, 'r.yaml'), 'name: toy\nstages:\n  - trainer: sft\n    with: { model: m, data: d.jsonl, optimizerConfig: { learning_rate: 0.1 } }\n');
+    const snake = aya(['run', 'r.yaml', '--quiet'], dir);
+    expect(snake.status).toBe(2);
+    expect(snake.stderr).toBe("aya-fw: error: r.yaml:4: stages[0].with.optimizerConfig.learning_rate: unknown field (did you mean 'learningRate'?)\n");
+    // IPO's τ under TRL's name (beta) is the same number; both at once is refused.
+    writeFileSync(join(dir, 'r.yaml'), 'name: toy\nstages:\n  - trainer: preference\n    with: { model: m, data: d.jsonl, loss: ipo, lossConfig: { tau: 0.1, beta: 0.1 } }\n');
+    const ipo = aya(['run', 'r.yaml', '--quiet'], dir);
+    expect(ipo.status).toBe(2);
+    expect(ipo.stderr).toBe("aya-fw: error: r.yaml:4: stages[0].with.lossConfig.beta: give tau or beta (TRL's name for the same τ), not both\n");
+    writeFileSync(join(dir, 'c.yaml'), 'epoch: 2\n');
+    const epoch = aya(['train', 'sft', '--model', join(ROOT, 'test', 'fixtures', 'hf', 'models', 'llama'), '--data', 'd.jsonl', '--config', 'c.yaml', '--quiet'], dir);
+    expect(epoch.status).toBe(2);
+    expect(epoch.stderr).toBe("aya-fw: error: c.yaml:1: epoch: unknown field (did you mean 'epochs'?)\n");
   });
 
   it('rejects a bad option value as a usage error', () => {

@@ -27,8 +27,8 @@ describe('recipe validation', () => {
   it.each([
     ['a wrong type', 'name: toy\nseed: -1\nstages: [{ trainer: sft }]\n', ':2: seed: Too small: expected number to be >=0'],
     ['a missing field', 'name: toy\nstages:\n  - with: {}\n', ':3: stages[0].trainer: Invalid input: expected string, received undefined'],
-    ['an unknown field', 'name: toy\nstages: [{ trainer: sft }]\nstagez: []\n', ':3: stagez: unknown field'],
-    ['an unknown stage field', 'name: toy\nstages:\n  - trainer: sft\n    width: {}\n', ':4: stages[0].width: unknown field'],
+    ['an unknown field', 'name: toy\nstages: [{ trainer: sft }]\nstagez: []\n', ":3: stagez: unknown field (did you mean 'stages'?)"],
+    ['an unknown stage field', 'name: toy\nstages:\n  - trainer: sft\n    width: {}\n', ":4: stages[0].width: unknown field (did you mean 'with'?)"],
     ['a bad enum', 'name: toy\nbackend: gpu\nstages: [{ trainer: sft }]\n', ':2: backend: Invalid option: expected one of "auto"|"tensorflow-gpu"|"tensorflow"|"wasm"|"cpu"'],
     ['an empty stage list', 'name: toy\nstages: []\n', ':2: stages: Too small: expected array to have >=1 items'],
     ['a non-kebab name', 'name: My Toy\nstages: [{ trainer: sft }]\n', ':1: name: expected a kebab-case name'],
@@ -39,6 +39,11 @@ describe('recipe validation', () => {
     const path = file('recipe.yaml', text);
     expect(() => loadRecipe(path)).toThrow(ConfigError);
     expect(() => loadRecipe(path)).toThrow(`${path}${expected}`);
+  });
+
+  it('suggests a field only when one is close: trainer options by their TRL spelling too', () => {
+    const far = file('far.yaml', 'name: toy\nstages: [{ trainer: sft }]\nzzzzzzzzzz: 1\n');
+    expect(() => loadRecipe(far)).toThrow(new RegExp(`${far.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3: zzzzzzzzzz: unknown field$`));
   });
 
   it('reads JSON recipes with line numbers too', () => {

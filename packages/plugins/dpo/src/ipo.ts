@@ -4,14 +4,20 @@ import { pairwiseLogRatios, preferenceMetrics, tf, z, LogProbReductionSchema, ty
 export const IpoConfigSchema = z
   .object({
     /** τ, the regularisation of IPO; the target margin is 1/(2τ) (default 0.1). */
-    tau: z.number().positive().default(0.1),
+    tau: z.number().positive().optional(),
+    /** TRL's name for the same τ (`beta` with `loss_type="ipo"`): accepted as τ. */
+    beta: z.number().positive().optional(),
     /**
      * `sum` (the IPO paper's h) or `mean` (length-averaged IPO). TRL's `loss_type="ipo"`
      * is always length-averaged: it equals this loss with `reduction: 'mean'` and τ = TRL's β.
      */
     reduction: LogProbReductionSchema.default('sum'),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.tau !== undefined && c.beta !== undefined) ctx.addIssue({ code: 'custom', path: ['beta'], message: "give tau or beta (TRL's name for the same τ), not both" });
+  })
+  .transform(({ tau, beta, reduction }) => ({ tau: tau ?? beta ?? 0.1, reduction }));
 export type IpoConfig = z.infer<typeof IpoConfigSchema>;
 
 /**

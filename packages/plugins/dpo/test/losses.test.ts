@@ -41,6 +41,10 @@ describe('DPO', () => {
 describe('IPO', () => {
   it('matches the hand-computed squared loss (Δ − 1/(2τ))² with τ = 0.5: mean(0, 2.25)', () => {
     expect(value(ipoLoss(inputs(), IpoConfigSchema.parse({ tau: 0.5 })).loss)).toBeCloseTo(1.125, 6);
+    // TRL names IPO's τ `beta`: the same number, accepted under either name but not both.
+    expect(IpoConfigSchema.parse({ beta: 0.5 })).toEqual(IpoConfigSchema.parse({ tau: 0.5 }));
+    expect(IpoConfigSchema.parse({}).tau).toBe(0.1);
+    expect(() => IpoConfigSchema.parse({ tau: 0.5, beta: 0.5 })).toThrow("give tau or beta (TRL's name for the same τ), not both");
   });
 
   it('length-averaged: mean((0.75 − 1)², (−0.25 − 1)²)', () => {
