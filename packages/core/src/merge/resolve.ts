@@ -90,7 +90,18 @@ export function tensorSeed(seed: number, name: string): number {
   return fnv1a(name, seed);
 }
 
-/** Every parameter name some registered merge method takes: those are ignored, not refused, by the others (as in mergekit). */
-export function mergeParameterNames(engine: Engine): Set<string> {
-  return new Set(engine.registries.mergeMethods.list().flatMap((m) => [...m.parameters, ...m.tensorParameters].map((p) => p.name)));
+const parameterNames = new WeakMap<object, Set<string>>();
+
+/**
+ * Every parameter name some registered merge method takes: those are ignored, not refused, by
+ * the others (as in mergekit). Computed once per registry: in-memory merges ask for every tensor.
+ */
+export function mergeParameterNames(engine: Engine): ReadonlySet<string> {
+  const registry = engine.registries.mergeMethods;
+  let names = parameterNames.get(registry);
+  if (!names) {
+    names = new Set(registry.list().flatMap((m) => [...m.parameters, ...m.tensorParameters].map((p) => p.name)));
+    parameterNames.set(registry, names);
+  }
+  return names;
 }

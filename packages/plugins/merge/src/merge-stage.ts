@@ -17,7 +17,6 @@ export type MergeStageConfig = z.infer<typeof MergeStageConfigSchema>;
 
 /** The `tokenizer:` section with its model references (`source`, tokens' sources) resolved like `models[].model`. */
 function tokenizerSection(section: NonNullable<MergeStageConfig['tokenizer']>, model: (ref: string) => string): MergeStageConfig['tokenizer'] {
-  const ref = (r: string) => (r === 'base' || r === 'union' ? r : model(r));
   const tokens = Object.fromEntries(
     Object.entries(section.tokens ?? {}).map(([tok, t]) => {
       const source = t.source;
@@ -25,7 +24,12 @@ function tokenizerSection(section: NonNullable<MergeStageConfig['tokenizer']>, m
       return [tok, { ...t, ...(resolved === undefined ? {} : { source: resolved }) }];
     }),
   );
-  return { ...section, source: ref(section.source), ...(section.tokens ? { tokens } : {}) };
+  return { ...section, source: tokenizerSource(section.source, model), ...(section.tokens ? { tokens } : {}) };
+}
+
+/** A tokenizer source: `base` and `union` as they are, anything else a model reference. */
+function tokenizerSource(ref: string, model: (ref: string) => string): string {
+  return ref === 'base' || ref === 'union' ? ref : model(ref);
 }
 
 /**
@@ -46,7 +50,7 @@ export const mergeStage: TrainerDefinition<MergeStageConfig> = {
       ...(config.models ? { models: config.models.map((m) => ({ ...m, model: model(m.model) })) } : {}),
       ...(config.slices ? { slices: config.slices.map((s) => ({ ...s, ...(s.base_model ? { base_model: model(s.base_model) } : {}), sources: s.sources.map((src) => ({ ...src, model: model(src.model) })) })) } : {}),
       ...(config.base_model ? { base_model: model(config.base_model) } : {}),
-      ...(config.tokenizer_source && !['base', 'union'].includes(config.tokenizer_source) ? { tokenizer_source: model(config.tokenizer_source) } : {}),
+      ...(config.tokenizer_source ? { tokenizer_source: tokenizerSource(config.tokenizer_source, model) } : {}),
       ...(config.tokenizer ? { tokenizer: tokenizerSection(config.tokenizer, model) } : {}),
     };
     const outDir = join(ctx.outDir, 'model');

@@ -80,10 +80,9 @@ function plainTaskArithmetic(req: TensorMergeRequest, normalize: boolean, lambda
   const base = req.base!;
   const out = req.out ?? new Float32Array(base.length);
   const models = req.tensors.map((x, m) => ({ x, w: Number(req.modelParameters[m].weight) })).filter((_, m) => m !== req.baseIndex);
-  let divisor = models.reduce((a, b) => a + b.w, 0);
-  if (Math.abs(divisor) < 1e-8) divisor = 1;
-  const k = normalize ? lambda / divisor : lambda;
-  scale(1 - k * models.reduce((a, b) => a + b.w, 0), base, out);
+  const total = models.reduce((a, b) => a + b.w, 0);
+  const k = normalize ? lambda / (Math.abs(total) < 1e-8 ? 1 : total) : lambda;
+  scale(1 - k * total, base, out);
   for (const { x, w } of models) axpy(k * w, x, out);
   return out;
 }
