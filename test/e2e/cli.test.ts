@@ -131,7 +131,7 @@ describe('aya-fw CLI', () => {
     expect(lines[1]).toBe('stage 1/1: bandit (trainer bandit)');
     expect(lines.some((l) => /^bandit {2}\[#+\.*\] {2}50% 10\/20 {2}[\d.]+ it\/s ETA \S+ {2}loss /.test(l))).toBe(true);
     expect(lines).toContain(`run written to ${join(dir, 'runs', 'tiny')}`);
-    const quiet = aya(['run', 'r.yaml', '--quiet'], dir);
+    const quiet = aya(['run', 'r.yaml', '--quiet', '--overwrite'], dir);
     expect(quiet.status).toBe(0);
     expect(quiet.stdout).toBe('');
     expect(quiet.stderr).toBe('');
@@ -180,8 +180,12 @@ describe('the main job and the reproduction', () => {
     expect(report).toMatch(/\| sft-arbitrage \| sft-single \| \d+\.\d% \[\d+\.\d, \d+\.\d\] \|/);
     expect(report).toMatch(/\| online-dpo-a \| dpo \| /);
     const svg = readFileSync(join(out, 'evaluate', 'report.svg'), 'utf8');
-    expect(svg).toContain('online-dpo-a: sample reward per iteration');
+    expect(svg).toContain('online-dpo-a: sample and held-out reward per iteration');
     expect(svg).toContain('sft-arbitrage: training loss');
+    // Held-out curves (dashed) beside the training ones, with tick labels.
+    expect(svg).toContain('stroke-dasharray="5 3"');
+    expect(svg).toContain('>held-out</text>');
+    expect(svg).toMatch(/font-size="10" text-anchor="middle">iteration<\/text>/);
     expect(readFileSync(join(out, 'evaluate', 'report.png')).subarray(1, 4).toString()).toBe('PNG');
     // Harm rates of every model, global and local, on the held-out red-teaming prompts.
     for (const model of ['sft-single', 'dpo', 'merged']) for (const k of ['', '/global', '/local', '/hi/local']) expect(stages.harm.metrics[`harm/${model}${k}`]).toBeGreaterThanOrEqual(0);

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Checkpoint } from '@aya-fw/core';
 import { ROOT, aya, json, userProject } from './cli';
@@ -49,6 +49,29 @@ describe('aya-fw merge with mergekit configs, through the CLI', () => {
     const slerp = aya(['merge', 'slerp.yml', '--out', 'slerped'], dir);
     expect(slerp.status).toBe(0);
     expect(slerp.stderr).toContain(`models[0] (${LLAMA}).parameters.weight: merge method 'slerp' takes no such parameter; ignored (as mergekit does)`);
+  });
+
+  it("a merge whose base has no tokenizer takes another input's (with a warning); with none at all it is refused unless --no-tokenizer", () => {
+    const dir = userProject();
+    // Two copies of the llama fixture: `bare` without any tokenizer file, `full` as it is.
+    cpSync(LLAMA, join(dir, 'full'), { recursive: true });
+    cpSync(LLAMA, join(dir, 'bare'), { recursive: true });
+    for (const f of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']) rmSync(join(dir, 'bare', f), { force: true });
+    writeFileSync(join(dir, 'donor.yml'), 'merge_method: linear\nbase_model: bare\nmodels:\n  - { model: bare, parameters: { weight: 0.5 } }\n  - { model: full, parameters: { weight: 0.5 } }\n');
+    const donor = aya(['merge', 'donor.yml', '--out', 'donated'], dir);
+    expect(donor.status).toBe(0);
+    expect(donor.stderr).toMatch(/donor\.yml: .*bare has no tokenizer\.json; the merged model gets models\[1\] .*'s \(.*full\)\n/);
+    expect(readFileSync(join(dir, 'donated', 'tokenizer.json'), 'utf8')).toBe(readFileSync(join(LLAMA, 'tokenizer.json'), 'utf8'));
+    expect(aya(['generate', '--model', join(dir, 'donated'), '--prompt', 'Hello', '-n', '2', '--json'], dir).status).toBe(0);
+
+    writeFileSync(join(dir, 'none.yml'), 'merge_method: linear\nmodels:\n  - { model: bare, parameters: { weight: 1 } }\n');
+    const none = aya(['merge', 'none.yml', '--out', 'never'], dir);
+    expect(none.status).toBe(2);
+    expect(none.stderr).toMatch(/^aya-fw: error: .*none\.yml: no input model has a tokenizer\.json, so the merged folder could not generate or train; copy the base model's tokenizer files into .*bare, or pass --no-tokenizer for a weights-only merge\n$/);
+    expect(existsSync(join(dir, 'never'))).toBe(false);
+    const weights = aya(['merge', 'none.yml', '--out', 'weights', '--no-tokenizer'], dir);
+    expect(weights.status).toBe(0);
+    expect(readdirSync(join(dir, 'weights'))).not.toContain('tokenizer.json');
   });
 
   it('a model+lora reference equals aya-fw adapter merge (PEFT merge_and_unload) of the same folders', () => {

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { AyaError, BACKEND_NAMES, errorMessage } from '@aya-fw/core';
+import { AyaError, BACKEND_NAMES, errorMessage, InterruptedError } from '@aya-fw/core';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { adapterMergeCommand } from './commands/adapter';
 import { benchGenerateCommand, benchMatmulCommand, benchMergeCommand, benchRlCommand, benchServeCommand, benchTrainCommand, type BenchServeCommandOptions } from './commands/bench';
@@ -86,26 +86,42 @@ export function buildProgram(): Command {
     .option('-o, --out <dir>', 'output folder (default: the recipe outDir, else runs/<name>)')
     .option('--seed <n>', 'seed of every random choice (default: the recipe seed)', parseSeed)
     .option('--resume', 'continue each stage from its newest complete checkpoint')
+    .option('--force-resume', "resume even where a stage's options, data or model changed since its checkpoints")
+    .option('--overwrite', 'replace an output folder that holds an earlier run (refused otherwise)')
     .action(action((recipe: string, _o: unknown, cmd: Command) => runCommand(recipe, cmd.optsWithGlobals())));
 
   program
     .command('train')
-    .description('run one trainer (sft, reward, …) on a model folder and a data file')
-    .argument('<trainer>', 'trainer id (aya-fw plugins lists them)')
+    .description('run one trainer (sft, reward, …) on a model folder and a data file; its options as flags (aya-fw train <trainer> --help)')
+    .argument('[trainer]', 'trainer id (aya-fw train --help lists them)')
     .option('-m, --model <dir>', 'model folder (config.json, safetensors, tokenizer.json)')
     .option('-d, --data <file>', 'training data: JSONL, JSON or Parquet in a TRL format')
-    .option('-c, --config <file>', "the trainer's options, YAML or JSON")
+    .option('-c, --config <file>', "the trainer's options, YAML or JSON (flags override it)")
     .option('-o, --out <dir>', 'output folder (default runs/<trainer>)')
     .option('--seed <n>', 'seed of every random choice (default 0)', parseSeed)
     .option('--resume', 'continue from the newest complete checkpoint in the output folder')
-    .option('--adapter <type>', 'train an adapter on the frozen base (types listed below); options under adapter: in --config')
+    .option('--force-resume', 'resume even where the options, data or model changed since the checkpoints')
+    .option('--overwrite', 'replace an output folder that holds an earlier run (refused otherwise)')
+    .option('--adapter <type>', 'train an adapter on the frozen base (types listed below); its options as flags or under adapter: in --config')
+    .option('--set <path=value>', 'set any option by its path, value as YAML (repeatable): --set lossConfig.beta=0.2', (v: string, prev: string[] = []) => [...prev, v])
+    .option('-h, --help', "this help; with a trainer, the trainer's options")
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments()
     // Built only when the help is shown: listing the registry loads every default plugin.
     .addHelpText('after', () => `\nAdapter types (--adapter): ${adapterTypes()}`)
-    .action(action((trainer: string, _o: unknown, cmd: Command) => trainCommand(trainer, cmd.optsWithGlobals())));
+    .action(
+      action((trainer: string | undefined, _o: unknown, cmd: Command) => {
+        const rest = cmd.args.slice(trainer !== undefined && cmd.args[0] === trainer ? 1 : 0);
+        return trainCommand(trainer, cmd.optsWithGlobals(), rest, () => cmd.helpInformation() + `\nAdapter types (--adapter): ${adapterTypes()}\n`);
+      }),
+    );
 
   program
     .command('plugins')
     .description('list the loaded plugins and what each contributes')
+    .option('--trainer <id>', "a trainer's options (types, defaults, descriptions), with its default optimizer's and loss's")
+    .option('--markdown', 'the options reference of every contribution, as Markdown (docs/reference.md)')
     .action(action((_o: unknown, cmd: Command) => pluginsCommand(cmd.optsWithGlobals())));
 
   program
@@ -115,6 +131,7 @@ export function buildProgram(): Command {
     .requiredOption('-o, --out <dir>', 'output folder (written to a temporary folder and renamed when complete)')
     .option('--max-shard-size <size>', 'largest output shard (default 5GB)', parseSize)
     .option('--overwrite', 'replace the output folder if it exists')
+    .option('--no-tokenizer', 'allow a merge whose inputs have no tokenizer.json (weights only; refused otherwise)')
     .action(action((config: string, _o: unknown, cmd: Command) => mergeCommand(config, cmd.optsWithGlobals())));
 
   program
@@ -296,8 +313,19 @@ export async function main(argv: readonly string[]): Promise<number> {
     const code = err instanceof AyaError ? err.exitCode : 1;
     const message = errorMessage(err).split('\n')[0];
     if (json) process.stdout.write(JSON.stringify({ error: message, exitCode: code }) + '\n');
+    if (err instanceof InterruptedError) {
+      process.stderr.write(`aya-fw: ${message}\naya-fw: resume with: ${resumeCommand(argv)}\n`);
+      return code;
+    }
     process.stderr.write(`aya-fw: error: ${message}\n`);
     if (verbose && err instanceof Error) process.stderr.write(`${err.stack}\n`);
     return code;
   }
+}
+
+/** The command line that continues an interrupted run: the same one with --resume (and without --overwrite). */
+function resumeCommand(argv: readonly string[]): string {
+  const args = argv.slice(2).filter((a) => a !== '--overwrite');
+  if (!args.includes('--resume') && !args.includes('--force-resume')) args.push('--resume');
+  return ['aya-fw', ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
 }

@@ -97,3 +97,24 @@ export async function startBackend(session: Session, preference: BackendName): P
   session.reporter.result('backend', choice.name);
   return choice;
 }
+
+/**
+ * Makes SIGINT and SIGTERM end a training run cleanly: the first finishes the step in progress,
+ * writes a checkpoint and ends with an InterruptedError (main prints how to resume); a second
+ * exits at once (checkpoints are written whole or not at all). Returns the function that removes the handlers.
+ */
+export function stopOnInterrupt(session: Session): () => void {
+  let count = 0;
+  const onSignal = () => {
+    count += 1;
+    if (count > 1) process.exit(130);
+    session.engine.interrupt();
+    session.reporter.warn('interrupted: finishing the current step and writing a checkpoint (Ctrl-C again to stop at once)');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+}

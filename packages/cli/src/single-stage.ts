@@ -1,4 +1,4 @@
-import { planStage, runStages, type BackendName, type TrainerResult } from '@aya-fw/core';
+import { planStage, runStages, type BackendName, type RunStagesOptions, type TrainerResult } from '@aya-fw/core';
 import { startBackend, type Session } from './session';
 
 /** One trainer run as a one-stage recipe: what `train`, `merge-search` and `eval …` have in common. */
@@ -16,6 +16,8 @@ export interface SingleStage {
   readonly seed?: number;
   readonly resume?: boolean;
   readonly backend?: BackendName;
+  /** A training run's folder handling: refuse a used output folder unless resuming or overwriting; check fingerprints on resume. */
+  readonly folder?: Pick<RunStagesOptions, 'forceResume' | 'overwrite'>;
 }
 
 /**
@@ -26,7 +28,7 @@ export async function runSingleStage(session: Session, s: SingleStage): Promise<
   const stage = planStage(session.engine, s.name, s.trainer, s.options, { where: s.where, locate: s.locate, outDir: s.outDir });
   const backend = await startBackend(session, s.backend ?? 'auto');
   const run = { name: s.name, outDir: s.outDir, seed: s.seed ?? 0, backend: backend.name };
-  const result = (await runStages(session.engine, run, [stage], { baseDir: s.baseDir, resume: s.resume })).stages[s.name];
+  const result = (await runStages(session.engine, run, [stage], { baseDir: s.baseDir, resume: s.resume || s.folder?.forceResume, ...(s.folder ? { ...s.folder, claimOutDir: true } : {}) })).stages[s.name];
   for (const [key, path] of Object.entries(result.artifacts ?? {})) session.reporter.info(`${key}: ${path}`);
   session.reporter.result('metrics', result.metrics);
   session.reporter.result('artifacts', result.artifacts ?? {});

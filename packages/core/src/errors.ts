@@ -17,6 +17,14 @@ export class UsageError extends AyaError {
   override readonly exitCode: number = 2;
 }
 
+/**
+ * The user stopped a run (SIGINT, SIGTERM): it ended after a step with a checkpoint written, so
+ * `--resume` continues it. Exit code 130, as a shell reports an interrupted command.
+ */
+export class InterruptedError extends AyaError {
+  override readonly exitCode: number = 130;
+}
+
 /** A configuration file or object that does not match its schema. */
 export class ConfigError extends UsageError {}
 

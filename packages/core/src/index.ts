@@ -27,11 +27,14 @@ export * from './container';
 export * from './reporting/reporter';
 export * from './backend/select';
 export * from './config/validate';
+export * from './config/options-doc';
 export * from './config/files';
 export * from './config/recipe';
 export * from './run/plan-stage';
 export * from './run/run-recipe';
 export * from './run/run-stages';
+export * from './run/run-folder';
+export * from './run/fingerprint';
 export * from './losses/pairwise';
 export * from './tensor/ops';
 

@@ -1,4 +1,5 @@
-// Test-only plugin: pauses a run at a chosen checkpoint write or step so a test can SIGKILL it there.
+// Test-only plugin: pauses a run at a chosen checkpoint write or step so a test can SIGKILL it there,
+// or sends the process a real SIGINT at a chosen step.
 'use strict';
 const { writeFileSync } = require('node:fs');
 const { definePlugin } = require('@aya-fw/core');
@@ -16,6 +17,10 @@ exports.default = definePlugin({
       if (c.step !== atCheckpoint || !here(c.stage)) return;
       writeFileSync(marker, c.dir);
       await new Promise((r) => setTimeout(r, 120000));
+    });
+    const interruptAt = Number(process.env.AYA_TEST_SIGINT_STEP ?? -1);
+    engine.hooks.step.tap('interrupt', (s) => {
+      if (s.step === interruptAt && here(s.stage)) process.kill(process.pid, 'SIGINT');
     });
     engine.hooks.step.tap('pause', (s) => {
       if (s.step !== atStep || !here(s.stage)) return;

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { LineCounter, parse, parseDocument, isNode, type Document } from 'yaml';
 import { ConfigError, errorMessage } from '../errors';
 
 /** A parsed YAML or JSON file that can say on which line a field sits. */
@@ -38,4 +38,9 @@ function locateIn(doc: Document, lc: LineCounter, file: string, path: readonly P
     if (isNode(node) && node.range) return `${file}:${lc.linePos(node.range[0]).line}`;
   }
   return undefined;
+}
+
+/** One value written as YAML on a command line (`0.2`, `[en, fr]`, `{ type: cosine }`, `text`). */
+export function parseYamlValue(text: string): unknown {
+  return parse(text) as unknown;
 }

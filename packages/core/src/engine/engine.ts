@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Container } from 'inversify';
 import { parseWithSchema, type ParseOptions } from '../config/validate';
-import { AyaError, UsageError } from '../errors';
+import { AyaError, InterruptedError, UsageError } from '../errors';
 import type { AyaPlugin } from '../plugin/plugin';
 import type { AdaptableModel, Configurable, DataRecord, LossDefinition, LossOutput, TensorMergeRequest } from '../registry/contributions';
 import { collectRegistries, type ContributionKinds, type Registries } from '../registry/registries';
@@ -209,6 +209,36 @@ export class Engine {
   /** Whether a tap of `shouldStop` asks to stop after this step. */
   shouldStop(info: StepInfo): boolean {
     return this.hooks.shouldStop.call(info) === true;
+  }
+
+  #interrupted = false;
+
+  /**
+   * Asks the run to end at the next step boundary (the CLI calls this on SIGINT): training loops
+   * write a checkpoint there and throw {@link InterruptedError}; no later stage starts.
+   */
+  interrupt(): void {
+    this.#interrupted = true;
+  }
+
+  /** Whether {@link interrupt} was called. */
+  get interrupted(): boolean {
+    return this.#interrupted;
+  }
+
+  /** Throws {@link InterruptedError} if the run was interrupted (between stages: `what` did not start). */
+  throwIfInterrupted(what: string): void {
+    if (this.#interrupted) throw new InterruptedError(`interrupted: ${what}`);
+  }
+
+  /**
+   * A training loop's step boundary: lets a pending signal's handler run (a loop of synchronous
+   * steps never yields to the event loop otherwise), and if the run was interrupted, writes a
+   * checkpoint with `save` and throws {@link InterruptedError} naming it and `what` ended.
+   */
+  async stopIfInterrupted(what: string, save: () => Promise<string>): Promise<void> {
+    await new Promise<void>((r) => setImmediate(r));
+    if (this.#interrupted) throw new InterruptedError(`interrupted: ${what}; checkpoint ${await save()}`);
   }
 
   #tapDefaults(): void {

@@ -29,6 +29,12 @@ export interface RunMergeOptions {
   readonly overwrite?: boolean;
   /** Told about what the merge ignores (parameters the method does not take), one line each. */
   readonly onWarning?: (message: string) => void;
+  /**
+   * Refuse, before anything is read, a merge whose output would have no tokenizer because no
+   * input has one (the CLI and recipe stages do: such a folder cannot generate or train).
+   * Default false: a weights-only merge.
+   */
+  readonly requireTokenizer?: boolean;
 }
 
 /** A merge config held in memory (a recipe stage's): its value, its name in errors, the folder its paths resolve from. */
@@ -132,7 +138,7 @@ export async function runMerge(engine: Engine, from: string | MergeSource, optio
     embeddingRows?.();
     for (const w of tokenizerPlan?.warnings ?? []) options.onWarning?.(w);
     for (const p of plan.ignored) options.onWarning?.(`${configFile}: ${p}: merge method '${method.id}' takes no such parameter; ignored (as mergekit does)`);
-    const tokenizerDir = tokenizerPlan?.dir ?? (config.base_model ? resolve(baseDir, config.base_model) : plan.reference.dir);
+    const tokenizerDir = tokenizerPlan?.dir ?? plainTokenizerDir(config.base_model ? resolve(baseDir, config.base_model) : plan.reference.dir, [...opened.values()], configFile, options);
     const chatTemplate = config.chat_template === undefined ? undefined : chooseChatTemplate(config.chat_template, [...opened.values()].map((m) => m.dir), at(['chat_template']));
 
     const dtypeFor = (p: TensorPlan): Dtype =>
@@ -268,6 +274,28 @@ function readWhole(model: MergeModel, name: string, dtype: Dtype): Float32Array 
   toFloat32Into(dtype, model.checkpoint.readBytes(name), values, name);
   if (model.lora?.touches(name)) model.lora.apply(name, info.shape, values);
   return values;
+}
+
+/**
+ * The folder whose tokenizer a merge without a tokenizer source copies: the base's (else the
+ * reference model's); when it has none, the first input that has one, with a warning; when no
+ * input has one, `preferred` (weights only), or a refusal with `requireTokenizer`.
+ */
+function plainTokenizerDir(preferred: string, models: readonly MergeModel[], configFile: string, options: RunMergeOptions): string {
+  if (hasTokenizer(preferred)) return preferred;
+  const donor = models.find((m) => hasTokenizer(m.dir));
+  if (donor) {
+    options.onWarning?.(`${configFile}: ${preferred} has no tokenizer.json; the merged model gets ${donor.label}'s (${donor.dir})`);
+    return donor.dir;
+  }
+  if (options.requireTokenizer) {
+    throw new UsageError(`${configFile}: no input model has a tokenizer.json, so the merged folder could not generate or train; copy the base model's tokenizer files into ${preferred}, or pass --no-tokenizer for a weights-only merge`);
+  }
+  return preferred;
+}
+
+function hasTokenizer(dir: string): boolean {
+  return existsSync(join(dir, 'tokenizer.json'));
 }
 
 /** config.json (with the output dtype and layer count), tokenizer files, generation config and the chat template. */

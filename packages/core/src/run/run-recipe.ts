@@ -14,6 +14,10 @@ export interface RunRecipeOptions {
   readonly backend: string;
   /** Continue stages from their newest complete checkpoints. */
   readonly resume?: boolean;
+  /** Resume stages whose recorded options, data or model differ from this run's. */
+  readonly forceResume?: boolean;
+  /** Replace an output folder that holds an earlier run (without it, such a folder is refused unless resuming). */
+  readonly overwrite?: boolean;
 }
 
 /**
@@ -35,7 +39,7 @@ export async function runRecipe(engine: Engine, loaded: LoadedRecipe, options: R
     }),
   );
   const run: RunInfo = { name: recipe.name, recipe: source.file, outDir: options.outDir, seed: options.seed, backend: options.backend };
-  const result = await runStages(engine, run, planned, { baseDir: loaded.baseDir, resume: options.resume });
+  const result = await runStages(engine, run, planned, { baseDir: loaded.baseDir, resume: options.resume, forceResume: options.forceResume, claimOutDir: true, overwrite: options.overwrite });
   writeJsonAtomic(join(options.outDir, 'run.json'), { name: recipe.name, recipe: source.file, seed: options.seed, backend: options.backend, ...result });
   return result;
 }

@@ -56,7 +56,7 @@ export function checkpointDir(outDir: string, step: number): string {
  * written into a temporary folder (the `checkpoint` hook runs there) and renamed into place, so
  * a folder named `step-*` is always complete.
  */
-export async function saveCheckpoint(engine: Engine, outDir: string, model: PretrainedModel, optimizer: AyaOptimizer, state: TrainerState): Promise<string> {
+export async function saveCheckpoint(engine: Engine, outDir: string, model: PretrainedModel, optimizer: AyaOptimizer, state: TrainerState, options: { keep?: number } = {}): Promise<string> {
   const dir = checkpointDir(outDir, state.step);
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
@@ -81,17 +81,29 @@ export async function saveCheckpoint(engine: Engine, outDir: string, model: Pret
   writeFileSync(join(tmp, 'trainer_state.json'), JSON.stringify(state, null, 2) + '\n');
   await engine.hooks.checkpoint.promise({ stage: state.stage, step: state.step, dir: tmp });
   commitFolder(tmp, dir);
+  if (options.keep !== undefined && options.keep > 0) pruneCheckpoints(outDir, options.keep);
   return dir;
+}
+
+/** Complete checkpoint folders under `outDir`, oldest first. */
+function completeCheckpoints(outDir: string): string[] {
+  const root = join(outDir, 'checkpoints');
+  if (!existsSync(root)) return [];
+  return readdirSync(root)
+    .filter((d) => new RegExp(`^${PREFIX}\\d+$`).test(d) && existsSync(join(root, d, 'trainer_state.json')))
+    .sort()
+    .map((d) => join(root, d));
+}
+
+/** Deletes all but the newest `keep` complete checkpoints (transformers' `save_total_limit`). */
+export function pruneCheckpoints(outDir: string, keep: number): void {
+  const done = completeCheckpoints(outDir);
+  for (const dir of done.slice(0, Math.max(0, done.length - keep))) rmSync(dir, { recursive: true, force: true });
 }
 
 /** The newest complete checkpoint under `outDir`, if any (temporary folders are ignored). */
 export function latestCheckpoint(outDir: string): string | undefined {
-  const root = join(outDir, 'checkpoints');
-  if (!existsSync(root)) return undefined;
-  const done = readdirSync(root)
-    .filter((d) => new RegExp(`^${PREFIX}\\d+$`).test(d) && existsSync(join(root, d, 'trainer_state.json')))
-    .sort();
-  return done.length ? join(root, done[done.length - 1]) : undefined;
+  return completeCheckpoints(outDir).at(-1);
 }
 
 /** Loads a checkpoint's weights into `model` and its state into `optimizer`; returns the trainer state. */

@@ -79,7 +79,7 @@ export function inLanguages<T>(ctx: TrainerContext<unknown>, file: string, items
 /** What a trainer built on the loop returns: final loss, steps, `eval_`-prefixed metrics, the model and the metrics log. */
 export function loopTrainerResult(result: TrainingLoopResult, outDir: string): TrainerResult {
   return {
-    metrics: { train_loss: result.loss, steps: result.steps, ...Object.fromEntries(Object.entries(result.evalMetrics).map(([k, v]) => [`eval_${k}`, v])) },
+    metrics: { ...finite({ train_loss: result.loss }), steps: result.steps, ...Object.fromEntries(Object.entries(result.evalMetrics).map(([k, v]) => [`eval_${k}`, v])) },
     artifacts: {
       model: result.modelDir,
       // With an adapter, `model` is the frozen base and the trained weights are the adapter's folder.
@@ -87,6 +87,11 @@ export function loopTrainerResult(result: TrainingLoopResult, outDir: string): T
       metrics: join(outDir, 'metrics.jsonl'),
     },
   };
+}
+
+/** The entries of `values` that are finite numbers: a loss never computed (NaN) is left out, not reported. */
+export function finite(values: Readonly<Record<string, number>>): Record<string, number> {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => Number.isFinite(v)));
 }
 
 /** The fields of a training-loop spec that come straight from the trainer's context. */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import type { Engine } from '../engine/engine';
-import { AyaError, UsageError } from '../errors';
+import { AyaError, InterruptedError, UsageError } from '../errors';
 import type { PretrainedModel } from '../hf/models/model';
 import { savePretrained } from '../hf/models/save';
 import { Rng } from '../random/rng';
@@ -72,10 +72,13 @@ export async function runTrainingLoop<T>(spec: TrainingLoopSpec<T>): Promise<Tra
     return permutation.order.slice(start, start + config.batchSize).map((i) => spec.items[i]);
   };
 
-  const resumedFrom = resumeLatest(engine, spec.outDir, stage, model, optimizer, spec.resume)?.step;
+  const resumed = resumeLatest(engine, spec.outDir, stage, model, optimizer, spec.resume);
+  const resumedFrom = resumed?.step;
   const first = (resumedFrom ?? 0) + 1;
   const log = new MetricsLog(spec.outDir, { resumeFromStep: resumedFrom });
-  let loss = NaN;
+  // A resumed run that has no step left reports the checkpoint's loss, not one it never computed.
+  let loss = resumed?.loss ?? NaN;
+  const checkpoint = (step: number) => saveCheckpoint(engine, spec.outDir, model, optimizer, { step, totalSteps, seed: spec.seed, loss, stage }, { keep: config.saveTotalLimit });
   let done = first - 1;
   let evalMetrics: Record<string, number> = {};
   const evaluate = async (step: number) => {
@@ -118,14 +121,13 @@ export async function runTrainingLoop<T>(spec: TrainingLoopSpec<T>): Promise<Tra
         });
       }
       if (config.evalEvery > 0 && step % config.evalEvery === 0 && step !== totalSteps) await evaluate(step);
-      if (config.checkpointEvery > 0 && step % config.checkpointEvery === 0 && step !== totalSteps) {
-        await saveCheckpoint(engine, spec.outDir, model, optimizer, { step, totalSteps, seed: spec.seed, loss, stage });
-      }
       done = step;
+      await engine.stopIfInterrupted(`${stage} stopped after step ${step} of ${totalSteps}`, () => checkpoint(step));
+      if (config.checkpointEvery > 0 && step % config.checkpointEvery === 0 && step !== totalSteps) await checkpoint(step);
       if (engine.shouldStop(info)) break;
     }
     await evaluate(done);
-    if (done >= first) await saveCheckpoint(engine, spec.outDir, model, optimizer, { step: done, totalSteps, seed: spec.seed, loss, stage });
+    if (done >= first) await checkpoint(done);
     const modelDir = join(spec.outDir, 'model');
     savePretrained(model, modelDir, { dtype: config.saveDtype, overwrite: true });
     const adapterDirs: Record<string, string> = {};
@@ -135,9 +137,10 @@ export async function runTrainingLoop<T>(spec: TrainingLoopSpec<T>): Promise<Tra
     }
     return { steps: done, loss, evalMetrics, modelDir, resumedFrom, ...(Object.keys(adapterDirs).length ? { adapterDirs } : {}) };
   } catch (err) {
-    if (err instanceof AyaError) {
+    if (err instanceof AyaError && !(err instanceof InterruptedError)) {
       const kept = latestCheckpoint(spec.outDir);
-      throw new AyaError(`${err.message}${kept ? `; the last good checkpoint is ${kept}` : ''}`, { cause: err });
+      const Same = err instanceof UsageError ? UsageError : AyaError;
+      throw new Same(`${err.message}${kept ? `; the last good checkpoint is ${kept}` : ''}`, { cause: err });
     }
     throw err;
   } finally {

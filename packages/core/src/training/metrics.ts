@@ -1,6 +1,6 @@
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TensorBoardWriter } from './tensorboard';
+import { TensorBoardWriter, truncateEvents } from './tensorboard';
 
 /** Metrics of a run: one JSON object per line in `metrics.jsonl`, and TensorBoard scalars under `tensorboard/`. */
 export class MetricsLog {
@@ -10,7 +10,7 @@ export class MetricsLog {
   constructor(outDir: string, options: { resumeFromStep?: number } = {}) {
     this.file = join(outDir, 'metrics.jsonl');
     if (options.resumeFromStep !== undefined && existsSync(this.file)) {
-      // A resumed run rewrites the steps after its checkpoint, so the log reads as one run.
+      // A resumed run rewrites the steps after its checkpoint, so the log and TensorBoard read as one run.
       const kept = readFileSync(this.file, 'utf8')
         .split('\n')
         .filter((l) => l.trim() && (JSON.parse(l) as { step: number }).step <= options.resumeFromStep!);
@@ -18,6 +18,8 @@ export class MetricsLog {
     } else {
       writeFileSync(this.file, '');
     }
+    // Events of steps this run writes again (every step of a fresh one) are dropped from earlier event files.
+    truncateEvents(join(outDir, 'tensorboard'), options.resumeFromStep ?? -1);
     this.#tb = new TensorBoardWriter(join(outDir, 'tensorboard'));
   }
 

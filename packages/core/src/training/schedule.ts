@@ -3,10 +3,8 @@ import { z } from 'zod';
 /** A learning-rate schedule with warm-up (transformers' `get_*_schedule_with_warmup`). */
 export const ScheduleSchema = z
   .object({
-    /** `constant`, `linear` decay to 0, or `cosine` decay to 0 after warm-up (default constant). */
-    type: z.enum(['constant', 'linear', 'cosine']).default('constant'),
-    /** Linear warm-up steps from 0 (default 0); `warmupRatio` of the total if given instead. */
-    warmupSteps: z.number().int().nonnegative().default(0),
+    type: z.enum(['constant', 'linear', 'cosine']).default('constant').describe('`constant`, `linear` decay to 0, or `cosine` decay to 0 after warm-up (default constant).'),
+    warmupSteps: z.number().int().nonnegative().default(0).describe('Linear warm-up steps from 0 (default 0); `warmupRatio` of the total if given instead.'),
     warmupRatio: z.number().min(0).max(1).optional(),
   })
   .strict();

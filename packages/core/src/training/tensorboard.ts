@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
@@ -105,4 +105,96 @@ export class TensorBoardWriter {
   close(): void {
     closeSync(this.#fd);
   }
+}
+
+/** One TFRecord of an event file: its bytes as written and the Event's step. */
+interface EventRecord {
+  readonly bytes: Uint8Array;
+  readonly step: number;
+  /** The Event proto. */
+  readonly data: Uint8Array;
+}
+
+/** The complete records of an event file, in order; a record cut short by a crash ends the list. */
+function readRecords(file: string): EventRecord[] {
+  const buf = readFileSync(file);
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const records: EventRecord[] = [];
+  for (let at = 0; at + 12 <= buf.length; ) {
+    const length = Number(view.getBigUint64(at, true));
+    const end = at + 12 + length + 4;
+    if (end > buf.length) break;
+    const data = buf.subarray(at + 12, at + 12 + length);
+    if (view.getUint32(at + 12 + length, true) !== maskedCrc(data)) break;
+    records.push({ bytes: buf.subarray(at, end), step: Number(protoFields(data).find((f) => f.field === 2)?.value ?? 0), data });
+    at = end;
+  }
+  return records;
+}
+
+/** Top-level fields of a protobuf message: varints as numbers, length-delimited ones as bytes, fixed64/32 as bytes. */
+function protoFields(b: Uint8Array): { field: number; value: number | Uint8Array }[] {
+  const out: { field: number; value: number | Uint8Array }[] = [];
+  let i = 0;
+  const varint = () => {
+    let x = 0n;
+    for (let shift = 0n; i < b.length; shift += 7n) {
+      const byte = b[i++];
+      x |= BigInt(byte & 0x7f) << shift;
+      if (!(byte & 0x80)) break;
+    }
+    return x;
+  };
+  while (i < b.length) {
+    const key = Number(varint());
+    const [field, wire] = [key >> 3, key & 7];
+    if (wire === 0) out.push({ field, value: Number(varint()) });
+    else if (wire === 2) {
+      const n = Number(varint());
+      out.push({ field, value: b.subarray(i, i + n) });
+      i += n;
+    } else if (wire === 1 || wire === 5) {
+      const n = wire === 1 ? 8 : 4;
+      out.push({ field, value: b.subarray(i, i + n) });
+      i += n;
+    } else break;
+  }
+  return out;
+}
+
+function eventFiles(dir: string): string[] {
+  return existsSync(dir) ? readdirSync(dir).filter((f) => f.startsWith('events.out.tfevents.')).sort().map((f) => join(dir, f)) : [];
+}
+
+/**
+ * Drops every event after `step` from the event files in `dir` (each rewritten to a temporary file
+ * and renamed over the old one): a resumed run rewrites those steps, and TensorBoard would
+ * otherwise draw each of them twice.
+ */
+export function truncateEvents(dir: string, step: number): void {
+  for (const file of eventFiles(dir)) {
+    const records = readRecords(file);
+    const kept = records.filter((r, i) => i === 0 || r.step <= step);
+    const tmp = `${file}.tmp-${process.pid}`;
+    writeFileSync(tmp, Buffer.concat(kept.map((r) => r.bytes)));
+    renameSync(tmp, file);
+  }
+}
+
+/** Every scalar in the event files of `dir`, in file and write order: what TensorBoard would draw. */
+export function readScalarEvents(dir: string): { step: number; tag: string; value: number }[] {
+  const out: { step: number; tag: string; value: number }[] = [];
+  for (const file of eventFiles(dir)) {
+    for (const r of readRecords(file)) {
+      for (const summary of protoFields(r.data).filter((f) => f.field === 5)) {
+        for (const v of protoFields(summary.value as Uint8Array).filter((f) => f.field === 1)) {
+          const fields = protoFields(v.value as Uint8Array);
+          const tag = new TextDecoder().decode(fields.find((f) => f.field === 1)?.value as Uint8Array);
+          const simple = fields.find((f) => f.field === 2)?.value as Uint8Array | undefined;
+          if (simple) out.push({ step: r.step, tag, value: new DataView(simple.buffer, simple.byteOffset, 4).getFloat32(0, true) });
+        }
+      }
+    }
+  }
+  return out;
 }

@@ -27,22 +27,15 @@ import { summarize } from './summary';
 /** Options of the `arbitrage` stage (and of `aya-fw data arbitrage`). */
 export const ArbitrageConfigSchema = z
   .object({
-    /** The teacher pool: model folders, `stage:<name>`, remote models (`http://host:port/v1#name`), each optionally `{ model, name, languages }`. */
-    teachers: z.array(TeacherSchema).min(1),
-    /** Prompt rows (`prompt`, `language`, and the columns the arbiter reads), JSONL, JSON or Parquet, or `stage:<name>/prompts`. */
-    prompts: z.string(),
-    /** The arbiter: the online-RL trainers' rewards contract (reward functions, reward models, judges against a column), weighted. */
-    rewards: RewardsSchema,
-    /** Keep only prompts in these languages. */
-    languages: z.array(z.string()).min(1).optional(),
+    teachers: z.array(TeacherSchema).min(1).describe('The teacher pool: model folders, `stage:<name>`, remote models (`http://host:port/v1#name`), each optionally `{ model, name, languages }`.'),
+    prompts: z.string().describe('Prompt rows (`prompt`, `language`, and the columns the arbiter reads), JSONL, JSON or Parquet, or `stage:<name>/prompts`.'),
+    rewards: RewardsSchema.describe('The arbiter: the online-RL trainers\' rewards contract (reward functions, reward models, judges against a column), weighted.'),
+    languages: z.array(z.string()).min(1).optional().describe('Keep only prompts in these languages.'),
     maxNewTokens: z.number().int().positive().default(64),
-    /** 0 (the default) decodes greedily; above 0 each teacher samples, seeded by the stage, the teacher and the prompt. */
-    temperature: z.number().min(0).default(0),
+    temperature: z.number().min(0).default(0).describe('0 (the default) decodes greedily; above 0 each teacher samples, seeded by the stage, the teacher and the prompt.'),
     topP: z.number().gt(0).max(1).default(1),
-    /** Prompts decoded together by a local teacher. */
-    batchSize: z.number().int().positive().default(32),
-    /** Prompts per chunk: the unit that is committed to disk, skipped on resume, and shipped as one job. */
-    chunkSize: z.number().int().positive().default(64),
+    batchSize: z.number().int().positive().default(32).describe('Prompts decoded together by a local teacher.'),
+    chunkSize: z.number().int().positive().default(64).describe('Prompts per chunk: the unit that is committed to disk, skipped on resume, and shipped as one job.'),
   })
   .strict();
 export type ArbitrageConfig = z.infer<typeof ArbitrageConfigSchema>;

@@ -9,10 +9,8 @@ export const TeacherSchema = z.union([
   z
     .object({
       model: z.string(),
-      /** Name in the output columns and the summary (default: the folder's, stage's or remote model's name). */
-      name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash and underscore only').optional(),
-      /** Languages it serves (the prompt rows' `language`); all languages without a list. */
-      languages: z.array(z.string()).min(1).optional(),
+      name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash and underscore only').optional().describe('Name in the output columns and the summary (default: the folder\'s, stage\'s or remote model\'s name).'),
+      languages: z.array(z.string()).min(1).optional().describe('Languages it serves (the prompt rows\' `language`); all languages without a list.'),
     })
     .strict(),
 ]);

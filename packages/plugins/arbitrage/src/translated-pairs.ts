@@ -17,22 +17,15 @@ import {
 /** Options of the `translated-pairs` stage. */
 export const TranslatedPairsConfigSchema = z
   .object({
-    /** Prompt rows (`prompt`, `language`), JSONL, JSON or Parquet, or `stage:<name>/prompts`. */
-    prompts: z.string(),
-    /** The strong model, which answers each prompt in its own language (the chosen side): a folder, `stage:<name>` or a remote model. */
-    strong: z.string(),
-    /** The weaker model, which answers the prompt translated into the pivot language (the rejected side, translated back). */
-    weak: z.string(),
-    /** Translator id (a `translators` contribution) and its options. */
-    translator: z.string(),
+    prompts: z.string().describe('Prompt rows (`prompt`, `language`), JSONL, JSON or Parquet, or `stage:<name>/prompts`.'),
+    strong: z.string().describe('The strong model, which answers each prompt in its own language (the chosen side): a folder, `stage:<name>` or a remote model.'),
+    weak: z.string().describe('The weaker model, which answers the prompt translated into the pivot language (the rejected side, translated back).'),
+    translator: z.string().describe('Translator id (a `translators` contribution) and its options.'),
     translatorConfig: z.unknown().optional(),
-    /** The language the weaker model is asked in (the paper: English). */
-    pivotLanguage: z.string().default('en'),
-    /** Keep only prompts in these languages. */
-    languages: z.array(z.string()).min(1).optional(),
+    pivotLanguage: z.string().default('en').describe('The language the weaker model is asked in (the paper: English).'),
+    languages: z.array(z.string()).min(1).optional().describe('Keep only prompts in these languages.'),
     maxNewTokens: z.number().int().positive().default(64),
-    /** Prompts decoded together. */
-    batchSize: z.number().int().positive().default(32),
+    batchSize: z.number().int().positive().default(32).describe('Prompts decoded together.'),
   })
   .strict();
 export type TranslatedPairsConfig = z.infer<typeof TranslatedPairsConfigSchema>;

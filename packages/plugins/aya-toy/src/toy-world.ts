@@ -7,10 +7,8 @@ import { allPrompts, demonstration, LANGUAGES, score, teacherDemonstration, type
 /** Options of the `toy-world` stage. */
 export const ToyWorldConfigSchema = z
   .object({
-    /** Share of the prompts used for training; the rest is held out for evaluation (default 0.8). */
-    trainShare: z.number().gt(0).lt(1).default(0.8),
-    /** Demonstrations written per training prompt (default 3). */
-    demonstrationsPerPrompt: z.number().int().positive().default(3),
+    trainShare: z.number().gt(0).lt(1).default(0.8).describe('Share of the prompts used for training; the rest is held out for evaluation (default 0.8).'),
+    demonstrationsPerPrompt: z.number().int().positive().default(3).describe('Demonstrations written per training prompt (default 3).'),
     /** How often a demonstration is wrong: a wrong sum, another language, compliance with a harmful request. */
     noise: z
       .object({ wrongAnswer: z.number().min(0).max(1).default(0.25), wrongLanguage: z.number().min(0).max(1).default(0.2), unsafe: z.number().min(0).max(1).default(0.3) })

@@ -12,27 +12,15 @@ const probabilities = z
  */
 export const BanditConfigSchema = z
   .object({
-    /** Reward of each arm. */
-    rewards: z.array(z.number()).min(2).default([2.5, 2, 1]),
-    /** Distribution of the first completion y of each pair. */
-    mu1: probabilities.default([0.1, 0.2, 0.7]),
-    /** Distribution of the second completion y'. */
-    mu2: probabilities.default([0.05, 0.05, 0.9]),
-    /** Reference policy (default uniform); the policy starts here. */
-    reference: probabilities.optional(),
-    /** β of the regularised objective J(π) = E_π[R] − β·KL(π‖π_ref) that regret is measured on. */
-    beta: z.number().positive().default(0.5),
-    /** Number of off-policy pairs. */
-    pairs: z.number().int().positive().default(10_000),
-    /** Any registered loss whose inputKind is `pairwise` (`copg`, `dpo`, `ipo`, …). */
-    loss: z.string().default('copg'),
-    /** Options passed to the loss (its own schema validates them). */
-    lossConfig: z.record(z.string(), z.unknown()).default({ beta: 0.5 }),
-    /**
-     * How ranking losses get chosen/rejected from a pair: `reward` puts the higher-reward arm
-     * first (ties in random order); `bradley-terry` samples y ≻ y' with probability σ(R(y) − R(y')).
-     */
-    preference: z.enum(['reward', 'bradley-terry']).default('reward'),
+    rewards: z.array(z.number()).min(2).default([2.5, 2, 1]).describe('Reward of each arm.'),
+    mu1: probabilities.default([0.1, 0.2, 0.7]).describe('Distribution of the first completion y of each pair.'),
+    mu2: probabilities.default([0.05, 0.05, 0.9]).describe('Distribution of the second completion y\'.'),
+    reference: probabilities.optional().describe('Reference policy (default uniform); the policy starts here.'),
+    beta: z.number().positive().default(0.5).describe('β of the regularised objective J(π) = E_π[R] − β·KL(π‖π_ref) that regret is measured on.'),
+    pairs: z.number().int().positive().default(10_000).describe('Number of off-policy pairs.'),
+    loss: z.string().default('copg').describe('Any registered loss whose inputKind is `pairwise` (`copg`, `dpo`, `ipo`, …).'),
+    lossConfig: z.record(z.string(), z.unknown()).default({ beta: 0.5 }).describe('Options passed to the loss (its own schema validates them).'),
+    preference: z.enum(['reward', 'bradley-terry']).default('reward').describe('How ranking losses get chosen/rejected from a pair: `reward` puts the higher-reward arm first (ties in random order); `bradley-terry` samples y ≻ y\' with probability σ(R(y) − R(y\')).'),
     optimizer: z.string().default('adam'),
     optimizerConfig: z.record(z.string(), z.unknown()).default({ learningRate: 1e-3 }),
     batchSize: z.number().int().positive().default(512),

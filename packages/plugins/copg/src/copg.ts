@@ -14,15 +14,9 @@ import {
 /** Options of the CoPG loss. */
 export const CopgConfigSchema = z
   .object({
-    /** β, the KL regularisation of the reward R − β·h (default 0.1). */
-    beta: z.number().positive().default(0.1),
-    /** `sum` (the paper's h) or `mean` (length-averaged h̄). */
-    reduction: LogProbReductionSchema.default('sum'),
-    /**
-     * Which of the three equal-gradient forms to minimise: `exact` −(A − β/2·D)·D (the
-     * paper's Eq. 9), `squared` (A − βD)²/(2β), or `surrogate` −sg(A − βD)·D. Default `exact`.
-     */
-    form: z.enum(['exact', 'squared', 'surrogate']).default('exact'),
+    beta: z.number().positive().default(0.1).describe('β, the KL regularisation of the reward R − β·h (default 0.1).'),
+    reduction: LogProbReductionSchema.default('sum').describe('`sum` (the paper\'s h) or `mean` (length-averaged h̄).'),
+    form: z.enum(['exact', 'squared', 'surrogate']).default('exact').describe('Which of the three equal-gradient forms to minimise: `exact` −(A − β/2·D)·D (the paper\'s Eq. 9), `squared` (A − βD)²/(2β), or `surrogate` −sg(A − βD)·D. Default `exact`.'),
   })
   .strict();
 export type CopgConfig = z.infer<typeof CopgConfigSchema>;

@@ -3,12 +3,9 @@ import { logSigmoid, pairwiseLogRatios, preferenceMetrics, tf, z, LogProbReducti
 /** Options of the DPO loss. */
 export const DpoConfigSchema = z
   .object({
-    /** β, the strength of the KL regularisation (default 0.1). */
-    beta: z.number().positive().default(0.1),
-    /** ε of conservative DPO: the chance a label is flipped (default 0, no smoothing). */
-    labelSmoothing: z.number().min(0).max(0.5).default(0),
-    /** `sum` (DPO) or `mean` (length-averaged DPO, TRL's `sigmoid_norm`); default `sum`. */
-    reduction: LogProbReductionSchema.default('sum'),
+    beta: z.number().positive().default(0.1).describe('β, the strength of the KL regularisation (default 0.1).'),
+    labelSmoothing: z.number().min(0).max(0.5).default(0).describe('ε of conservative DPO: the chance a label is flipped (default 0, no smoothing).'),
+    reduction: LogProbReductionSchema.default('sum').describe('`sum` (DPO) or `mean` (length-averaged DPO, TRL\'s `sigmoid_norm`); default `sum`.'),
   })
   .strict();
 export type DpoConfig = z.infer<typeof DpoConfigSchema>;

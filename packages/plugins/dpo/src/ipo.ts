@@ -3,15 +3,9 @@ import { pairwiseLogRatios, preferenceMetrics, tf, z, LogProbReductionSchema, ty
 /** Options of the IPO loss. */
 export const IpoConfigSchema = z
   .object({
-    /** τ, the regularisation of IPO; the target margin is 1/(2τ) (default 0.1). */
-    tau: z.number().positive().optional(),
-    /** TRL's name for the same τ (`beta` with `loss_type="ipo"`): accepted as τ. */
-    beta: z.number().positive().optional(),
-    /**
-     * `sum` (the IPO paper's h) or `mean` (length-averaged IPO). TRL's `loss_type="ipo"`
-     * is always length-averaged: it equals this loss with `reduction: 'mean'` and τ = TRL's β.
-     */
-    reduction: LogProbReductionSchema.default('sum'),
+    tau: z.number().positive().optional().describe('τ, the regularisation of IPO; the target margin is 1/(2τ) (default 0.1).'),
+    beta: z.number().positive().optional().describe('TRL\'s name for the same τ (`beta` with `loss_type="ipo"`): accepted as τ.'),
+    reduction: LogProbReductionSchema.default('sum').describe('`sum` (the IPO paper\'s h) or `mean` (length-averaged IPO). TRL\'s `loss_type="ipo"` is always length-averaged: it equals this loss with `reduction: \'mean\'` and τ = TRL\'s β.'),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -1,9 +1,16 @@
-/** A line series for a small-multiple panel. */
+/** A panel of the report: a training curve, and the held-out curve of the same run when it has one. */
 export interface Curve {
   readonly title: string;
+  /** Training points [x, y]. */
   readonly points: readonly [number, number][];
+  /** Held-out points on the same axes (eval_loss at step 0, every evalEvery steps and at the end), drawn dashed. */
+  readonly eval?: readonly [number, number][];
   /** What the x axis counts (default `step`). */
   readonly x?: string;
+  /** The bar series this run is (its model's name): the panel takes that series' colour. */
+  readonly series?: string;
+  /** Legend names of the two lines (default `train`, `held-out`). */
+  readonly labels?: readonly [string, string];
 }
 
 /** Grouped bars: one group per label, one bar per series (values 0–1). */
@@ -68,26 +75,64 @@ export function reportSvg(title: string, bars: Bars, curves: readonly Curve[], o
     out.push(`<rect x="${x0 + plotW + 20}" y="${y}" width="12" height="12" fill="${COLORS[si % COLORS.length]}"/>`);
     out.push(`<text x="${x0 + plotW + 38}" y="${y + 11}" font-size="12">${esc(s.name)}</text>`);
   });
-  // loss curves
+  // One colour per model in every panel: a curve of a bar series takes its colour; others the next free ones.
+  const names = bars.series.map((s) => s.name);
+  const colourOf = (c: Curve, i: number) => COLORS[(c.series && names.includes(c.series) ? names.indexOf(c.series) : names.length + i) % COLORS.length];
+  const margin = 20;
+  const gap = 24;
+  const cellW = (width - 2 * margin - (cols - 1) * gap) / cols;
   curves.forEach((c, i) => {
-    const px = 20 + (i % cols) * (panelW + 20);
-    const py = 60 + barH + 40 + Math.floor(i / cols) * (panelH + 50);
-    out.push(`<text x="${px}" y="${py - 8}" font-size="13">${esc(c.title)}</text>`);
-    out.push(`<rect x="${px}" y="${py}" width="${panelW}" height="${panelH}" fill="none" stroke="#999"/>`);
-    if (c.points.length < 2) return;
-    const xs = c.points.map((p) => p[0]);
-    const ys = c.points.map((p) => p[1]);
-    const [xmin, xmax] = [Math.min(...xs), Math.max(...xs)];
-    const [ymin, ymax] = [Math.min(...ys), Math.max(...ys)];
-    const sx = (x: number) => px + ((x - xmin) / Math.max(xmax - xmin, 1e-9)) * panelW;
-    const sy = (y: number) => py + panelH - ((y - ymin) / Math.max(ymax - ymin, 1e-9)) * (panelH - 10) - 5;
-    out.push(`<polyline fill="none" stroke="${COLORS[i % COLORS.length]}" stroke-width="1.5" points="${c.points.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`);
-    out.push(`<text x="${px + 4}" y="${py + 14}" font-size="10">${ymax.toPrecision(3)}</text>`);
-    out.push(`<text x="${px + 4}" y="${py + panelH - 4}" font-size="10">${ymin.toPrecision(3)}</text>`);
-    out.push(`<text x="${px + panelW - 4}" y="${py + panelH + 14}" font-size="10" text-anchor="end">${c.x ?? 'step'} ${xmax}</text>`);
+    const cx = margin + (i % cols) * (cellW + gap);
+    const cy = 60 + barH + 40 + Math.floor(i / cols) * (panelH + 50);
+    // Plot area inside the cell: room for y tick labels on the left and x tick labels below.
+    const [px, py, pw, ph] = [cx + 46, cy, cellW - 54, panelH - 28];
+    out.push(`<text x="${cx}" y="${cy - 8}" font-size="${titleSize(c.title, cellW, 13)}">${esc(c.title)}</text>`);
+    out.push(`<rect x="${px}" y="${py}" width="${pw}" height="${ph}" fill="none" stroke="#999"/>`);
+    const all = [...c.points, ...(c.eval ?? [])].filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+    if (all.length < 2) return;
+    const xsAll = all.map((p) => p[0]);
+    // Steps and iterations are whole numbers: no tick between two of them.
+    const xt = niceTicks(Math.min(...xsAll), Math.max(...xsAll)).filter((v) => !xsAll.every(Number.isInteger) || Number.isInteger(v));
+    const yt = niceTicks(Math.min(...all.map((p) => p[1])), Math.max(...all.map((p) => p[1])));
+    const [xmin, xmax, ymin, ymax] = [xt[0], xt[xt.length - 1], yt[0], yt[yt.length - 1]];
+    const sx = (x: number) => px + ((x - xmin) / Math.max(xmax - xmin, 1e-12)) * pw;
+    const sy = (y: number) => py + ph - ((y - ymin) / Math.max(ymax - ymin, 1e-12)) * ph;
+    for (const v of xt) out.push(`<line x1="${sx(v)}" x2="${sx(v)}" y1="${py + ph}" y2="${py + ph + 4}" stroke="#333"/><text x="${sx(v)}" y="${py + ph + 15}" font-size="10" text-anchor="middle">${tickLabel(v)}</text>`);
+    for (const v of yt) out.push(`<line x1="${px - 4}" x2="${px}" y1="${sy(v)}" y2="${sy(v)}" stroke="#333"/><line x1="${px}" x2="${px + pw}" y1="${sy(v)}" y2="${sy(v)}" stroke="#eee"/><text x="${px - 6}" y="${sy(v) + 3}" font-size="10" text-anchor="end">${tickLabel(v)}</text>`);
+    out.push(`<text x="${px + pw / 2}" y="${py + ph + 27}" font-size="10" text-anchor="middle">${esc(c.x ?? 'step')}</text>`);
+    const colour = colourOf(c, i);
+    const line = (pts: readonly [number, number][], dashed: boolean) =>
+      `<polyline fill="none" stroke="${colour}" stroke-width="1.5"${dashed ? ' stroke-dasharray="5 3"' : ''} points="${pts.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`;
+    if (c.points.length) out.push(line(c.points, false));
+    if (c.eval?.length) {
+      out.push(line(c.eval, true), ...c.eval.map(([x, y]) => `<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="2.5" fill="${colour}"/>`));
+      // Legend inside the plot's top-right corner.
+      const lx = px + pw - 112;
+      out.push(
+        `<line x1="${lx}" x2="${lx + 16}" y1="${py + 10}" y2="${py + 10}" stroke="${colour}" stroke-width="1.5"/><text x="${lx + 20}" y="${py + 13}" font-size="9">${esc(c.labels?.[0] ?? 'train')}</text>`,
+        `<line x1="${lx + 52}" x2="${lx + 68}" y1="${py + 10}" y2="${py + 10}" stroke="${colour}" stroke-width="1.5" stroke-dasharray="5 3"/><text x="${lx + 72}" y="${py + 13}" font-size="9">${esc(c.labels?.[1] ?? 'held-out')}</text>`,
+      );
+    }
   });
   out.push('</svg>');
   return out.join('\n');
+}
+
+/** Three to six round tick values covering [lo, hi] (1, 2 or 5 × a power of ten apart). */
+export function niceTicks(lo: number, hi: number): number[] {
+  if (!(hi > lo)) [lo, hi] = [lo - (Math.abs(lo) || 1) * 0.5, hi + (Math.abs(hi) || 1) * 0.5];
+  const raw = (hi - lo) / 4;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * power).find((st) => (hi - lo) / st <= 4)!;
+  const ticks: number[] = [];
+  for (let v = Math.floor(lo / step) * step; v < hi + step * 1e-9; v += step) ticks.push(Number(v.toPrecision(12)));
+  if (ticks[ticks.length - 1] < hi - step * 1e-9) ticks.push(Number((ticks[ticks.length - 1] + step).toPrecision(12)));
+  return ticks;
+}
+
+function tickLabel(v: number): string {
+  if (v === 0) return '0';
+  return Math.abs(v) >= 1e4 || Math.abs(v) < 1e-3 ? v.toExponential(0) : String(Number(v.toPrecision(4)));
 }
 
 /** A point of a scatter plot, in a named group (one colour and marker per group). */

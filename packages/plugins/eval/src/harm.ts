@@ -83,12 +83,9 @@ export const formatHarm = (h: HarmRate | undefined) => (h ? `${(100 * h.rate).to
 /** Options of the `harm-rate` stage (and of `aya-fw eval harm`). */
 export const HarmRateConfigSchema = z
   .object({
-    /** Models by display name: folders, `stage:<name>`, or remote models. */
-    models: z.record(z.string(), z.string()).refine((m) => Object.keys(m).length > 0, 'expected at least one model'),
-    /** Red-teaming prompts (Aya Red-teaming's columns), a file or a folder with one file per language. */
-    prompts: z.string(),
-    /** Harm judge: an id (`toy-harm`, `harm-classifier`, `llm-harm`) or an LLM judge's URL. */
-    judge: z.string().default('toy-harm'),
+    models: z.record(z.string(), z.string()).refine((m) => Object.keys(m).length > 0, 'expected at least one model').describe('Models by display name: folders, `stage:<name>`, or remote models.'),
+    prompts: z.string().describe('Red-teaming prompts (Aya Red-teaming\'s columns), a file or a folder with one file per language.'),
+    judge: z.string().default('toy-harm').describe('Harm judge: an id (`toy-harm`, `harm-classifier`, `llm-harm`) or an LLM judge\'s URL.'),
     judgeConfig: z.record(z.string(), z.unknown()).optional(),
     languages: z.array(z.string()).min(1).optional(),
     promptsPerLanguage: z.number().int().positive().optional(),

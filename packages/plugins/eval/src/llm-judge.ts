@@ -30,22 +30,17 @@ export const ARENA_HARD_TEMPLATE =
 /** Options of `llm-pairwise`. */
 export const LlmJudgeConfigSchema = z
   .object({
-    /** The judge model: a remote model `http://host:port/v1#name` or a local model folder. */
-    model: z.string(),
-    /** System prompt (default: Arena-Hard's). */
-    system: z.string().default(ARENA_HARD_SYSTEM),
+    model: z.string().describe('The judge model: a remote model `http://host:port/v1#name` or a local model folder.'),
+    system: z.string().default(ARENA_HARD_SYSTEM).describe('System prompt (default: Arena-Hard\'s).'),
     /** User turn with `{question}`, `{answer_a}`, `{answer_b}` (default: Arena-Hard's). */
     template: z
       .string()
       .default(ARENA_HARD_TEMPLATE)
       .refine((t) => ['{question}', '{answer_a}', '{answer_b}'].every((k) => t.includes(k)), 'the template must contain {question}, {answer_a} and {answer_b}'),
-    /** `chat` sends messages (the model's chat template); `text` sends system + user as one text prompt. */
-    format: z.enum(['chat', 'text']).default('chat'),
+    format: z.enum(['chat', 'text']).default('chat').describe('`chat` sends messages (the model\'s chat template); `text` sends system + user as one text prompt.'),
     maxNewTokens: z.number().int().positive().default(512),
-    /** Judge sampling temperature; 0 (the default, as Arena-Hard) is greedy. */
-    temperature: z.number().min(0).default(0),
-    /** Comparisons decoded at once by a local judge model. */
-    batchSize: z.number().int().positive().default(16),
+    temperature: z.number().min(0).default(0).describe('Judge sampling temperature; 0 (the default, as Arena-Hard) is greedy.'),
+    batchSize: z.number().int().positive().default(16).describe('Comparisons decoded at once by a local judge model.'),
   })
   .strict();
 export type LlmJudgeConfig = z.infer<typeof LlmJudgeConfigSchema>;

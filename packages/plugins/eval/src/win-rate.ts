@@ -16,28 +16,18 @@ export const WinRateConfigSchema = z
     models: z
       .record(z.string(), z.union([z.string(), z.object({ model: z.string(), baseline: z.string() }).strict()]))
       .refine((m) => Object.keys(m).length > 0, 'expected at least one model'),
-    /** The model the others are compared with, unless they name their own (same spellings). */
-    baseline: z.string().optional(),
-    /** Evaluation prompts (`prompt`, `language`, and the judge's columns), JSONL, JSON or Parquet, or an m-ArenaHard folder (one per language). */
-    prompts: z.string(),
-    /** Judge id, or an LLM judge's URL (`http://host:port/v1#name`, the `llm-pairwise` judge). */
-    judge: z.string(),
-    /** Options of the judge. */
-    judgeConfig: z.record(z.string(), z.unknown()).optional(),
-    /** Judge both orders (Arena-Hard's two games per prompt); false judges only model-as-A. */
-    positionSwap: z.boolean().default(true),
-    /** Battles a strong verdict (A>>B) counts for (Arena-Hard: 3). */
-    strongWeight: z.number().int().positive().default(3),
-    /** Bootstrap resamples of the 95% interval. */
-    resamples: z.number().int().min(100).default(1000),
-    /** Keep only these languages. */
-    languages: z.array(z.string()).min(1).optional(),
-    /** At most this many prompts per language. */
-    promptsPerLanguage: z.number().int().positive().optional(),
+    baseline: z.string().optional().describe('The model the others are compared with, unless they name their own (same spellings).'),
+    prompts: z.string().describe('Evaluation prompts (`prompt`, `language`, and the judge\'s columns), JSONL, JSON or Parquet, or an m-ArenaHard folder (one per language).'),
+    judge: z.string().describe('Judge id, or an LLM judge\'s URL (`http://host:port/v1#name`, the `llm-pairwise` judge).'),
+    judgeConfig: z.record(z.string(), z.unknown()).optional().describe('Options of the judge.'),
+    positionSwap: z.boolean().default(true).describe('Judge both orders (Arena-Hard\'s two games per prompt); false judges only model-as-A.'),
+    strongWeight: z.number().int().positive().default(3).describe('Battles a strong verdict (A>>B) counts for (Arena-Hard: 3).'),
+    resamples: z.number().int().min(100).default(1000).describe('Bootstrap resamples of the 95% interval.'),
+    languages: z.array(z.string()).min(1).optional().describe('Keep only these languages.'),
+    promptsPerLanguage: z.number().int().positive().optional().describe('At most this many prompts per language.'),
     maxNewTokens: z.number().int().positive().default(32),
     batchSize: z.number().int().positive().default(32),
-    /** Report title. */
-    title: z.string().default('aya-fw evaluation'),
+    title: z.string().default('aya-fw evaluation').describe('Report title.'),
   })
   .strict()
   .refine((c) => c.baseline !== undefined || Object.values(c.models).every((m) => typeof m !== 'string'), { message: 'give a baseline, or a { model, baseline } for every model', path: ['baseline'] });
@@ -145,17 +135,36 @@ export const winRate: TrainerDefinition<WinRateConfig> = {
       '![win-rates and training curves](report.png)',
       '',
     ].join('\n');
+    // The model a stage trained is the series whose reference is `stage:<name>` (its panel takes that colour).
+    const seriesOf = (stage: string) => Object.entries(c.models).find(([, m]) => (typeof m === 'string' ? m : m.model).split('/')[0] === `stage:${stage}`)?.[0];
     const curves: Curve[] = Object.entries(ctx.previous)
       .filter(([, r]) => r.artifacts?.metrics && existsSync(r.artifacts.metrics))
-      .map(([stage, r]) => ({
-        title: `${stage}: training loss`,
-        points: readJsonlFile<Record<string, number>>(r.artifacts!.metrics).filter((m) => typeof m.loss === 'number').map((m) => [m.step, m.loss] as [number, number]),
-      }))
+      .map(([stage, r]): Curve => {
+        const rows = readJsonlFile<Record<string, number>>(r.artifacts!.metrics);
+        const held = rows.filter((m) => typeof m.eval_loss === 'number').map((m) => [m.step, m.eval_loss] as [number, number]);
+        return {
+          title: `${stage}: ${held.length ? 'training and held-out loss' : 'training loss'}`,
+          points: rows.filter((m) => typeof m.loss === 'number').map((m) => [m.step, m.loss] as [number, number]),
+          eval: held,
+          series: seriesOf(stage),
+        };
+      })
       .concat(
         // Online iterative stages: the mean reward of each iteration's samples.
         Object.entries(ctx.previous)
           .filter(([, r]) => r.artifacts?.iterations && existsSync(r.artifacts.iterations))
-          .map(([stage, r]) => ({ title: `${stage}: sample reward per iteration`, x: 'iteration', points: readJsonlFile<Record<string, number>>(r.artifacts!.iterations).filter((m) => typeof m.reward_mean === 'number').map((m) => [m.iteration, m.reward_mean] as [number, number]) })),
+          .map(([stage, r]): Curve => {
+            const rows = readJsonlFile<Record<string, number>>(r.artifacts!.iterations);
+            const held = rows.filter((m) => typeof m.eval_reward_mean === 'number').map((m) => [m.iteration, m.eval_reward_mean] as [number, number]);
+            return {
+              title: `${stage}: ${held.length ? 'sample and held-out reward' : 'sample reward'} per iteration`,
+              x: 'iteration',
+              labels: ['samples', 'held-out'],
+              series: seriesOf(stage),
+              points: rows.filter((m) => typeof m.reward_mean === 'number').map((m) => [m.iteration, m.reward_mean] as [number, number]),
+              eval: held,
+            };
+          }),
       );
     const svg = reportSvg(c.title, { groups, series: names.map((n) => ({ name: n, values: groups.map((g) => table[n][g].rate), intervals: groups.map((g) => [table[n][g].low, table[n][g].high] as [number, number]) })) }, curves);
     const artifacts: Record<string, string> = { report: join(ctx.outDir, 'report.md'), figure: join(ctx.outDir, 'report.svg') };

@@ -4,11 +4,9 @@ import { z } from '@aya-fw/core';
 export const EvaluatorSpecSchema = z
   .object({
     id: z.string(),
-    /** Name in reports and metrics (default: the id). */
-    name: z.string().optional(),
+    name: z.string().optional().describe('Name in reports and metrics (default: the id).'),
     config: z.record(z.string(), z.unknown()).default({}),
-    /** Weight in the macro-average (default 1). */
-    weight: z.number().positive().default(1),
+    weight: z.number().positive().default(1).describe('Weight in the macro-average (default 1).'),
   })
   .strict();
 export type EvaluatorSpec = z.infer<typeof EvaluatorSpecSchema>;
@@ -16,39 +14,26 @@ export type EvaluatorSpec = z.infer<typeof EvaluatorSpecSchema>;
 /** Options of `merge-search` (a recipe stage, or the YAML of `aya-fw merge-search`). */
 export const MergeSearchConfigSchema = z
   .object({
-    /** The checkpoint pool: model folders or `stage:<name>` outputs, all of one architecture and shape. */
-    pool: z.array(z.string()).min(2),
-    /** Merge method from the registry: `linear` (the paper), `task_arithmetic`, `ties`, `dare_ties`… */
-    method: z.string().default('linear'),
-    /** Base model, for methods that merge task vectors. */
-    base: z.string().optional(),
+    pool: z.array(z.string()).min(2).describe('The checkpoint pool: model folders or `stage:<name>` outputs, all of one architecture and shape.'),
+    method: z.string().default('linear').describe('Merge method from the registry: `linear` (the paper), `task_arithmetic`, `ties`, `dare_ties`…'),
+    base: z.string().optional().describe('Base model, for methods that merge task vectors.'),
     genome: z
       .object({
         normalize: z.enum(['abs', 'softmax']).default('abs'),
-        /** Weight groups along the layer stack (1: one weight per checkpoint). */
-        layerGroups: z.number().int().positive().default(1),
-        /** Search TIES/DARE densities too. */
-        density: z.boolean().default(false),
+        layerGroups: z.number().int().positive().default(1).describe('Weight groups along the layer stack (1: one weight per checkpoint).'),
+        density: z.boolean().default(false).describe('Search TIES/DARE densities too.'),
       })
       .strict()
       .default({ normalize: 'abs', layerGroups: 1, density: false }),
     evaluators: z.array(EvaluatorSpecSchema).min(1),
-    /** `macro-average` of the evaluators (the paper), or `pareto`: a front over them by scalarisation sweeps. */
-    objective: z.enum(['macro-average', 'pareto']).default('macro-average'),
-    /** Weight vectors swept for `pareto` (the corners and evenly spaced mixtures). */
-    sweeps: z.number().int().min(2).default(5),
-    /** Evaluations in all (each sweep gets its share). */
-    maxEvaluations: z.number().int().positive().default(100),
-    /** λ (default pycma's 4 + ⌊3 ln n⌋). */
-    popsize: z.number().int().min(2).optional(),
-    /** CMA-ES initial step (mergekit-evolve: 1/6). */
-    sigma0: z.number().positive().default(1 / 6),
-    /** A candidate whose evaluator throws or returns NaN: stop with an error, or score it worst and go on. */
-    onFailure: z.enum(['error', 'penalize']).default('error'),
-    /** Write the merges of the Pareto front too (the best merge is always written). */
-    writeFront: z.boolean().default(false),
-    /** Report title. */
-    title: z.string().default('merge-weight search'),
+    objective: z.enum(['macro-average', 'pareto']).default('macro-average').describe('`macro-average` of the evaluators (the paper), or `pareto`: a front over them by scalarisation sweeps.'),
+    sweeps: z.number().int().min(2).default(5).describe('Weight vectors swept for `pareto` (the corners and evenly spaced mixtures).'),
+    maxEvaluations: z.number().int().positive().default(100).describe('Evaluations in all (each sweep gets its share).'),
+    popsize: z.number().int().min(2).optional().describe('λ (default pycma\'s 4 + ⌊3 ln n⌋).'),
+    sigma0: z.number().positive().default(1 / 6).describe('CMA-ES initial step (mergekit-evolve: 1/6).'),
+    onFailure: z.enum(['error', 'penalize']).default('error').describe('A candidate whose evaluator throws or returns NaN: stop with an error, or score it worst and go on.'),
+    writeFront: z.boolean().default(false).describe('Write the merges of the Pareto front too (the best merge is always written).'),
+    title: z.string().default('merge-weight search').describe('Report title.'),
   })
   .strict();
 export type MergeSearchConfig = z.infer<typeof MergeSearchConfigSchema>;

@@ -10,8 +10,7 @@ import { join } from 'node:path';
  */
 export const MergeStageConfigSchema = MergeConfigSchema.extend({
   merge_method: z.string().default('linear'),
-  /** Largest output shard in bytes (default 5 GB). */
-  maxShardSize: z.number().int().positive().optional(),
+  maxShardSize: z.number().int().positive().optional().describe('Largest output shard in bytes (default 5 GB).'),
 }).strict();
 export type MergeStageConfig = z.infer<typeof MergeStageConfigSchema>;
 

@@ -11,44 +11,30 @@ export const OnlineBaseSchema = TrainingConfigSchema.pick({
   schedule: true,
   maxGradNorm: true,
   checkpointEvery: true,
+  saveTotalLimit: true,
   logEvery: true,
   saveDtype: true,
   adapter: true,
 }).extend({
-  /** Policy model folder, or `stage:<name>` (typically an SFT stage). */
-  model: z.string(),
-  /** Frozen reference model of the KL term (default: the policy's starting weights). */
-  reference: z.string().optional(),
-  /** Prompt rows (`prompt` plus any columns the rewards read, e.g. `language`), JSONL, JSON or Parquet. */
-  prompts: z.string(),
-  /** Held-out prompt rows: the mean reward of greedy completions is reported every `evalEvery` batches and at the end. */
-  evalPrompts: z.string().optional(),
+  model: z.string().describe('Policy model folder, or `stage:<name>` (typically an SFT stage).'),
+  reference: z.string().optional().describe('Frozen reference model of the KL term (default: the policy\'s starting weights).'),
+  prompts: z.string().describe('Prompt rows (`prompt` plus any columns the rewards read, e.g. `language`), JSONL, JSON or Parquet.'),
+  evalPrompts: z.string().optional().describe('Held-out prompt rows: the mean reward of greedy completions is reported every `evalEvery` batches and at the end.'),
   evalEvery: z.number().int().nonnegative().default(0),
-  /** What scores each completion: reward functions, reward models, judges, weighted. */
-  rewards: RewardsSchema,
-  /** Generation batches (each followed by `numIterations` updates). */
-  maxSteps: z.number().int().positive().default(100),
-  /** Completions sampled per batch (TRL's generation batch); a multiple of `numGenerations`. */
-  generationBatchSize: z.number().int().positive().default(16),
-  /** Gradient updates on each batch (default 1; the paper's RLOO uses 2, with the clipped ratio from the second). */
-  numIterations: z.number().int().positive().default(1),
+  rewards: RewardsSchema.describe('What scores each completion: reward functions, reward models, judges, weighted.'),
+  maxSteps: z.number().int().positive().default(100).describe('Generation batches (each followed by `numIterations` updates).'),
+  generationBatchSize: z.number().int().positive().default(16).describe('Completions sampled per batch (TRL\'s generation batch); a multiple of `numGenerations`.'),
+  numIterations: z.number().int().positive().default(1).describe('Gradient updates on each batch (default 1; the paper\'s RLOO uses 2, with the clipped ratio from the second).'),
   maxNewTokens: z.number().int().positive().default(32),
   temperature: z.number().positive().default(1),
   topP: z.number().gt(0).max(1).default(1),
-  /** Keep the k most likely tokens when sampling (0: off). */
-  topK: z.number().int().nonnegative().default(0),
-  /** Extra stop tokens (besides EOS), as token strings of the policy's tokenizer. */
-  stopTokens: z.array(z.string()).default([]),
-  /** Subtracted from the reward of a completion cut at `maxNewTokens` (default 0: only marked). */
-  truncatedPenalty: z.number().min(0).default(0),
-  /** Longest prompt in tokens (default: the model's context minus `maxNewTokens`). */
-  maxPromptLength: z.number().int().positive().optional(),
-  /** A longer prompt is an error (default) or keeps its last tokens (`left`). */
-  truncatePrompts: z.enum(['error', 'left']).default('error'),
-  /** Learning rates of online RL are small (TRL: 1e-6); the default is for small models. */
-  optimizerConfig: z.record(z.string(), z.unknown()).default({ learningRate: 1e-5 }),
-  /** Options of the loss, validated by its schema. */
-  lossConfig: z.record(z.string(), z.unknown()).default({}),
+  topK: z.number().int().nonnegative().default(0).describe('Keep the k most likely tokens when sampling (0: off).'),
+  stopTokens: z.array(z.string()).default([]).describe('Extra stop tokens (besides EOS), as token strings of the policy\'s tokenizer.'),
+  truncatedPenalty: z.number().min(0).default(0).describe('Subtracted from the reward of a completion cut at `maxNewTokens` (default 0: only marked).'),
+  maxPromptLength: z.number().int().positive().optional().describe('Longest prompt in tokens (default: the model\'s context minus `maxNewTokens`).'),
+  truncatePrompts: z.enum(['error', 'left']).default('error').describe('A longer prompt is an error (default) or keeps its last tokens (`left`).'),
+  optimizerConfig: z.record(z.string(), z.unknown()).default({ learningRate: 1e-5 }).describe('Learning rates of online RL are small (TRL: 1e-6); the default is for small models.'),
+  lossConfig: z.record(z.string(), z.unknown()).default({}).describe('Options of the loss, validated by its schema.'),
 });
 
 /** Refuses a group size that does not divide the generation batch, naming the valid ones (TRL's most reported GRPO error). */
@@ -67,14 +53,10 @@ export function checkGroupSize<T extends { generationBatchSize: number; numGener
 /** `reinforce`: vanilla policy gradient or REINFORCE with a moving-average baseline; KL in the reward. */
 export const ReinforceConfigSchema = checkGroupSize(
   OnlineBaseSchema.extend({
-    /** Completions per prompt (default 1). */
-    numGenerations: z.number().int().positive().default(1),
-    /** `none`: vanilla policy gradient (A = R); `moving-average`: A = R − b, b a running mean of past rewards. */
-    baseline: z.enum(['none', 'moving-average']).default('moving-average'),
-    /** Decay of the moving average (default 0.9). */
-    baselineDecay: z.number().min(0).lt(1).default(0.9),
-    /** β of the KL-shaped reward R = r − β·Σ_t log(π/π_ref) (default 0.05, TRL's RLOO). */
-    beta: z.number().min(0).default(0.05),
+    numGenerations: z.number().int().positive().default(1).describe('Completions per prompt (default 1).'),
+    baseline: z.enum(['none', 'moving-average']).default('moving-average').describe('`none`: vanilla policy gradient (A = R); `moving-average`: A = R − b, b a running mean of past rewards.'),
+    baselineDecay: z.number().min(0).lt(1).default(0.9).describe('Decay of the moving average (default 0.9).'),
+    beta: z.number().min(0).default(0.05).describe('β of the KL-shaped reward R = r − β·Σ_t log(π/π_ref) (default 0.05, TRL\'s RLOO).'),
     loss: z.string().default('reinforce'),
   }).strict(),
   1,
@@ -84,11 +66,9 @@ export type ReinforceConfig = z.infer<typeof ReinforceConfigSchema>;
 /** `rloo`: k samples per prompt, leave-one-out baseline; KL in the reward. */
 export const RlooConfigSchema = checkGroupSize(
   OnlineBaseSchema.extend({
-    /** k, completions per prompt (default 2, TRL's; the paper also uses 4). */
-    numGenerations: z.number().int().min(2).default(2),
+    numGenerations: z.number().int().min(2).default(2).describe('k, completions per prompt (default 2, TRL\'s; the paper also uses 4).'),
     beta: z.number().min(0).default(0.05),
-    /** Standardise advantages over the batch (default false). */
-    normalizeAdvantages: z.boolean().default(false),
+    normalizeAdvantages: z.boolean().default(false).describe('Standardise advantages over the batch (default false).'),
     loss: z.string().default('reinforce'),
   }).strict(),
   2,
@@ -98,10 +78,8 @@ export type RlooConfig = z.infer<typeof RlooConfigSchema>;
 /** `grpo`: group-normalised advantages, token-level clipped ratio, KL (k3) in the loss. */
 export const GrpoConfigSchema = checkGroupSize(
   OnlineBaseSchema.extend({
-    /** G, completions per prompt (default 8). */
-    numGenerations: z.number().int().min(2).default(8),
-    /** Divide group-centred rewards by the std of the group (default), of the batch, or not at all (Dr. GRPO). */
-    scaleRewards: z.enum(['group', 'batch', 'none']).default('group'),
+    numGenerations: z.number().int().min(2).default(8).describe('G, completions per prompt (default 8).'),
+    scaleRewards: z.enum(['group', 'batch', 'none']).default('group').describe('Divide group-centred rewards by the std of the group (default), of the batch, or not at all (Dr. GRPO).'),
     loss: z.string().default('grpo'),
   }).strict(),
   2,

@@ -30,8 +30,7 @@ const clipShare = (ratio: tf.Tensor, advantages: tf.Tensor, low: number, high: n
 
 export const ReinforceLossConfigSchema = z
   .object({
-    /** Clipping range of the sequence ratio when the batch is reused for several updates (default 0.2). */
-    epsilon: z.number().positive().default(0.2),
+    epsilon: z.number().positive().default(0.2).describe('Clipping range of the sequence ratio when the batch is reused for several updates (default 0.2).'),
   })
   .strict();
 
@@ -59,18 +58,10 @@ export const reinforceLoss: LossDefinition<PolicyGradientInputs, z.infer<typeof 
 
 export const GrpoLossConfigSchema = z
   .object({
-    /** Lower clipping range of the token ratio (default 0.2). */
-    epsilon: z.number().positive().default(0.2),
-    /** Upper clipping range (default: `epsilon`; DAPO suggests 0.28). */
-    epsilonHigh: z.number().positive().optional(),
-    /** Weight of the k3 KL estimator in the loss (default 0: no reference model is needed). */
-    beta: z.number().min(0).default(0),
-    /**
-     * How token losses are aggregated: `grpo` — the mean over completions of each completion's
-     * token mean (length-biased); `dr-grpo` — the sum over B · maxCompletionLength; `dapo` — the sum
-     * over the batch's completion tokens (default, as TRL).
-     */
-    lossType: z.enum(['grpo', 'dr-grpo', 'dapo']).default('dapo'),
+    epsilon: z.number().positive().default(0.2).describe('Lower clipping range of the token ratio (default 0.2).'),
+    epsilonHigh: z.number().positive().optional().describe('Upper clipping range (default: `epsilon`; DAPO suggests 0.28).'),
+    beta: z.number().min(0).default(0).describe('Weight of the k3 KL estimator in the loss (default 0: no reference model is needed).'),
+    lossType: z.enum(['grpo', 'dr-grpo', 'dapo']).default('dapo').describe('How token losses are aggregated: `grpo` — the mean over completions of each completion\'s token mean (length-biased); `dr-grpo` — the sum over B · maxCompletionLength; `dapo` — the sum over the batch\'s completion tokens (default, as TRL).'),
   })
   .strict();
 

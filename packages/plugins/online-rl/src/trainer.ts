@@ -1,5 +1,7 @@
 import {
   AyaError,
+  finite,
+  InterruptedError,
   AyaOptimizer,
   generate,
   latestCheckpoint,
@@ -133,7 +135,9 @@ async function runOnline<C extends OnlineConfig>(ctx: TrainerContext<C>, estimat
       if (order?.epoch !== epoch) order = { epoch, perm: new Rng(ctx.seed * 7919 + epoch).permutation(prompts.length) };
       return prompts[order.perm[position % prompts.length]];
     };
-    const last: { loss: number; reward: number; eval: Record<string, number> } = { loss: NaN, reward: NaN, eval: {} };
+    const last: { loss: number; reward: number; eval: Record<string, number> } = { loss: saved?.loss ?? NaN, reward: NaN, eval: {} };
+    const checkpoint = (step: number) =>
+      saveCheckpoint(engine, ctx.outDir, model, optimizer!, { step, totalSteps: c.maxSteps, seed: ctx.seed, loss: last.loss, stage, extra: { estimator: state } }, { keep: c.saveTotalLimit });
     const evaluate = async (step: number) => {
       if (!evalPrompts.length) return;
       const metrics = await greedyReward(model, tokenizer, evalPrompts, rewards, { maxNewTokens: c.maxNewTokens, stopIds, padId, batchSize: c.generationBatchSize });
@@ -213,23 +217,22 @@ async function runOnline<C extends OnlineConfig>(ctx: TrainerContext<C>, estimat
       }
       if (c.evalEvery > 0 && step % c.evalEvery === 0 && step !== c.maxSteps) await evaluate(step);
       done = step;
+      await engine.stopIfInterrupted(`${stage} stopped after step ${step} of ${c.maxSteps}`, () => checkpoint(step));
       const stop = engine.shouldStop(info!);
-      if ((c.checkpointEvery > 0 && step % c.checkpointEvery === 0 && step !== c.maxSteps) || stop) {
-        await saveCheckpoint(engine, ctx.outDir, model, optimizer, { step, totalSteps: c.maxSteps, seed: ctx.seed, loss: last.loss, stage, extra: { estimator: state } });
-      }
+      if ((c.checkpointEvery > 0 && step % c.checkpointEvery === 0 && step !== c.maxSteps) || stop) await checkpoint(step);
       if (stop) break;
     }
     await evaluate(done);
-    if (done >= first) await saveCheckpoint(engine, ctx.outDir, model, optimizer, { step: done, totalSteps: c.maxSteps, seed: ctx.seed, loss: last.loss, stage, extra: { estimator: state } });
+    if (done >= first) await checkpoint(done);
     const out = join(ctx.outDir, 'model');
     savePretrained(model, out, { dtype: c.saveDtype, overwrite: true });
     for (const m of model.attached.values()) m.save?.(join(ctx.outDir, 'adapters', m.name));
     return {
-      metrics: { train_loss: last.loss, reward: last.reward, steps: done, ...Object.fromEntries(Object.entries(last.eval).map(([k, v]) => [`eval_${k}`, v])) },
+      metrics: { ...finite({ train_loss: last.loss, reward: last.reward }), steps: done, ...Object.fromEntries(Object.entries(last.eval).map(([k, v]) => [`eval_${k}`, v])) },
       artifacts: { model: out, metrics: join(ctx.outDir, 'metrics.jsonl') },
     };
   } catch (err) {
-    if (err instanceof AyaError) {
+    if (err instanceof AyaError && !(err instanceof InterruptedError)) {
       const kept = latestCheckpoint(ctx.outDir);
       const Same = err instanceof UsageError ? UsageError : AyaError;
       throw new Same(`${stage}: ${err.message}${kept ? `; the last good checkpoint is ${kept}` : ''}`, { cause: err });

@@ -4,10 +4,8 @@ import { tf, z, type AdapterDefinition, AdapterBase, adapterParameter, isTarget,
 export const Ia3ConfigSchema = z
   .object({
     name: z.string().default('default'),
-    /** PEFT's Llama-family default targets. */
-    targetModules: z.union([z.array(z.string()).min(1), z.string()]).default(['k_proj', 'v_proj', 'down_proj']),
-    /** Targets whose input is scaled (the rest scale their output). */
-    feedforwardModules: z.union([z.array(z.string()), z.string()]).default(['down_proj']),
+    targetModules: z.union([z.array(z.string()).min(1), z.string()]).default(['k_proj', 'v_proj', 'down_proj']).describe('PEFT\'s Llama-family default targets.'),
+    feedforwardModules: z.union([z.array(z.string()), z.string()]).default(['down_proj']).describe('Targets whose input is scaled (the rest scale their output).'),
   })
   .strict();
 export type Ia3Config = z.infer<typeof Ia3ConfigSchema>;

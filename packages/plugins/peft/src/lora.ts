@@ -3,19 +3,15 @@ import { Rng, tf, UsageError, z, type AdapterDefinition, AdapterBase, adapterPar
 /** Options of a LoRA adapter (PEFT's `LoraConfig`, camel-cased). */
 export const LoraConfigSchema = z
   .object({
-    /** Adapter name; several named adapters can live on one model. */
-    name: z.string().default('default'),
+    name: z.string().default('default').describe('Adapter name; several named adapters can live on one model.'),
     r: z.number().int().positive().default(8),
     loraAlpha: z.number().positive().default(8),
     loraDropout: z.number().min(0).lt(1).default(0),
-    /** Module names (`q_proj`) or one regular expression matched against the full module path. */
-    targetModules: z.union([z.array(z.string()).min(1), z.string()]).default(['q_proj', 'v_proj']),
-    /** rsLoRA: scale by α/√r instead of α/r. */
-    useRslora: z.boolean().default(false),
+    targetModules: z.union([z.array(z.string()).min(1), z.string()]).default(['q_proj', 'v_proj']).describe('Module names (`q_proj`) or one regular expression matched against the full module path.'),
+    useRslora: z.boolean().default(false).describe('rsLoRA: scale by α/√r instead of α/r.'),
     rankPattern: z.record(z.string(), z.number().int().positive()).default({}),
     alphaPattern: z.record(z.string(), z.number().positive()).default({}),
-    /** PEFT's default init: A Kaiming-uniform, B zeros (the adapter starts as a no-op). */
-    initLoraWeights: z.boolean().default(true),
+    initLoraWeights: z.boolean().default(true).describe('PEFT\'s default init: A Kaiming-uniform, B zeros (the adapter starts as a no-op).'),
     seed: z.number().int().nonnegative().default(0),
   })
   .strict();

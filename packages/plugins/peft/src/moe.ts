@@ -23,8 +23,7 @@ export function routerProbabilities(x: tf.Tensor, weight: tf.Tensor, topK: numbe
 const MoeFields = {
   name: z.string().default('default'),
   numExperts: z.number().int().positive().default(10),
-  /** Keep only the k most probable experts per token (the paper's ablation); default: soft merge of all. */
-  topK: z.number().int().positive().optional(),
+  topK: z.number().int().positive().optional().describe('Keep only the k most probable experts per token (the paper\'s ablation); default: soft merge of all.'),
   seed: z.number().int().nonnegative().default(0),
 };
 
@@ -32,8 +31,7 @@ const MoeFields = {
 export const MovConfigSchema = z
   .object({
     ...MoeFields,
-    /** Where the experts act: projected keys and values (output) and the FFN intermediate (input of down_proj). */
-    targetModules: z.union([z.array(z.string()).min(1), z.string()]).default(['k_proj', 'v_proj', 'down_proj']),
+    targetModules: z.union([z.array(z.string()).min(1), z.string()]).default(['k_proj', 'v_proj', 'down_proj']).describe('Where the experts act: projected keys and values (output) and the FFN intermediate (input of down_proj).'),
     feedforwardModules: z.union([z.array(z.string()), z.string()]).default(['down_proj']),
   })
   .strict();

@@ -23,25 +23,17 @@ import { preferenceTrainer, PreferenceConfigSchema } from './preference';
 /** Options of the `online-dpo` trainer: the preference trainer's, without a fixed dataset, plus the sampling loop's. */
 export const OnlineDpoConfigSchema = PreferenceConfigSchema.omit({ data: true, reference: true, rewardColumns: true, rewardModel: true, adapter: true, evalData: true })
   .extend({
-    /** Prompt rows (`prompt` plus the columns the rewards read), JSONL, JSON or Parquet, or `stage:<name>/prompts`. */
-    prompts: z.string(),
-    /** Held-out prompts for the win-rate of each iteration against the previous one (default: `prompts`). */
-    evalPrompts: z.string().optional(),
-    /** Rewards that rank each prompt's samples (the online-RL trainers' contract). */
-    rewards: RewardsSchema,
-    /** Iterations of sample → rank → train (Aya Expanse: 3). */
-    iterations: z.number().int().positive().default(3),
-    /** Completions sampled per prompt from the current policy (TRL's OnlineDPOTrainer: 2). */
-    samples: z.number().int().min(2).default(4),
+    prompts: z.string().describe('Prompt rows (`prompt` plus the columns the rewards read), JSONL, JSON or Parquet, or `stage:<name>/prompts`.'),
+    evalPrompts: z.string().optional().describe('Held-out prompts for the win-rate of each iteration against the previous one (default: `prompts`).'),
+    rewards: RewardsSchema.describe('Rewards that rank each prompt\'s samples (the online-RL trainers\' contract).'),
+    iterations: z.number().int().positive().default(3).describe('Iterations of sample → rank → train (Aya Expanse: 3).'),
+    samples: z.number().int().min(2).default(4).describe('Completions sampled per prompt from the current policy (TRL\'s OnlineDPOTrainer: 2).'),
     temperature: z.number().positive().default(0.9),
     topP: z.number().gt(0).max(1).default(1),
     maxNewTokens: z.number().int().positive().default(64),
-    /** Prompts per generation batch. */
-    generationBatchSize: z.number().int().positive().default(32),
-    /** The frozen reference of each iteration: the `initial` model or the `previous` iteration's. */
-    referenceModel: z.enum(['initial', 'previous']).default('initial'),
-    /** β of the loss, one for every iteration or one per iteration (TRL's per-epoch list); sets `lossConfig.beta`. */
-    beta: z.union([z.number().positive(), z.array(z.number().positive()).min(1)]).optional(),
+    generationBatchSize: z.number().int().positive().default(32).describe('Prompts per generation batch.'),
+    referenceModel: z.enum(['initial', 'previous']).default('initial').describe('The frozen reference of each iteration: the `initial` model or the `previous` iteration\'s.'),
+    beta: z.union([z.number().positive(), z.array(z.number().positive()).min(1)]).optional().describe('β of the loss, one for every iteration or one per iteration (TRL\'s per-epoch list); sets `lossConfig.beta`.'),
   })
   .strict();
 export type OnlineDpoConfig = z.infer<typeof OnlineDpoConfigSchema>;

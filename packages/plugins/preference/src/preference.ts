@@ -25,24 +25,15 @@ import { resolve } from 'node:path';
 
 /** Options of the `preference` trainer. */
 export const PreferenceConfigSchema = TrainingConfigSchema.extend({
-  /** Policy model folder, or `stage:<name>`. */
-  model: z.string(),
-  /** Frozen reference model (default: the policy's starting weights). */
-  reference: z.string().optional(),
-  /** Preference data (chosen/rejected, explicit or implicit prompt). */
-  data: DataFilesSchema,
-  /** Any registered loss whose inputKind is `pairwise`: `dpo`, `ipo`, `copg`, or a plugin's (default dpo). */
-  loss: z.string().default('dpo'),
-  /** Options of the loss (β, τ, reduction…), validated by its schema. */
-  lossConfig: z.record(z.string(), z.unknown()).default({}),
-  /** Columns holding the scalar rewards of the chosen and rejected completions (for CoPG). */
-  rewardColumns: z.tuple([z.string(), z.string()]).default(['chosen_reward', 'rejected_reward']),
-  /** A reward model (an HF `*ForSequenceClassification` folder or `stage:<name>`) that scores both completions instead. */
-  rewardModel: z.string().optional(),
-  /** Folder of the reference log-prob cache (default `.aya-fw-cache` beside the recipe or working directory). */
-  cacheDir: z.string().optional(),
-  /** Preference training's usual learning rates are small; so is the default. */
-  optimizerConfig: z.record(z.string(), z.unknown()).default({ learningRate: 5e-6 }),
+  model: z.string().describe('Policy model folder, or `stage:<name>`.'),
+  reference: z.string().optional().describe('Frozen reference model (default: the policy\'s starting weights).'),
+  data: DataFilesSchema.describe('Preference data (chosen/rejected, explicit or implicit prompt).'),
+  loss: z.string().default('dpo').describe('Any registered loss whose inputKind is `pairwise`: `dpo`, `ipo`, `copg`, or a plugin\'s (default dpo).'),
+  lossConfig: z.record(z.string(), z.unknown()).default({}).describe('Options of the loss (β, τ, reduction…), validated by its schema.'),
+  rewardColumns: z.tuple([z.string(), z.string()]).default(['chosen_reward', 'rejected_reward']).describe('Columns holding the scalar rewards of the chosen and rejected completions (for CoPG).'),
+  rewardModel: z.string().optional().describe('A reward model (an HF `*ForSequenceClassification` folder or `stage:<name>`) that scores both completions instead.'),
+  cacheDir: z.string().optional().describe('Folder of the reference log-prob cache (default `.aya-fw-cache` beside the recipe or working directory).'),
+  optimizerConfig: z.record(z.string(), z.unknown()).default({ learningRate: 5e-6 }).describe('Preference training\'s usual learning rates are small; so is the default.'),
 }).strict();
 export type PreferenceConfig = z.infer<typeof PreferenceConfigSchema>;
 

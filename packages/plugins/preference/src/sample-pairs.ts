@@ -4,23 +4,16 @@ import { join } from 'node:path';
 /** Options of the `sample-pairs` stage. */
 export const SamplePairsConfigSchema = z
   .object({
-    /** Model to sample from: a folder, `stage:<name>`, or a remote model `http://host:port/v1#name`. */
-    model: z.string(),
-    /** Prompt rows (`prompt` plus the columns the judge needs), JSONL, JSON or Parquet. */
-    prompts: z.string(),
-    /** Judge id in the judge registry, or an LLM judge's URL (`http://host:port/v1#name`). */
-    judge: z.string(),
-    /** Options of the judge. */
-    judgeConfig: z.record(z.string(), z.unknown()).optional(),
-    /** Rewards whose weighted sum becomes `chosen_reward`/`rejected_reward` (for CoPG): `[{ function: toy-reward }]`, a reward model, a judge. */
-    rewards: RewardsSchema.optional(),
-    /** Completions sampled per prompt (default 4). */
-    samples: z.number().int().min(2).default(4),
+    model: z.string().describe('Model to sample from: a folder, `stage:<name>`, or a remote model `http://host:port/v1#name`.'),
+    prompts: z.string().describe('Prompt rows (`prompt` plus the columns the judge needs), JSONL, JSON or Parquet.'),
+    judge: z.string().describe('Judge id in the judge registry, or an LLM judge\'s URL (`http://host:port/v1#name`).'),
+    judgeConfig: z.record(z.string(), z.unknown()).optional().describe('Options of the judge.'),
+    rewards: RewardsSchema.optional().describe('Rewards whose weighted sum becomes `chosen_reward`/`rejected_reward` (for CoPG): `[{ function: toy-reward }]`, a reward model, a judge.'),
+    samples: z.number().int().min(2).default(4).describe('Completions sampled per prompt (default 4).'),
     temperature: z.number().positive().default(1),
     topP: z.number().gt(0).max(1).default(1),
     maxNewTokens: z.number().int().positive().default(32),
-    /** Prompts per generation batch (default 32). */
-    batchSize: z.number().int().positive().default(32),
+    batchSize: z.number().int().positive().default(32).describe('Prompts per generation batch (default 32).'),
   })
   .strict();
 export type SamplePairsConfig = z.infer<typeof SamplePairsConfigSchema>;

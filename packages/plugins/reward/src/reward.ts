@@ -23,14 +23,10 @@ import type { RewardPairs } from './bradley-terry';
 
 /** Options of the `reward` trainer. */
 export const RewardConfigSchema = TrainingConfigSchema.extend({
-  /** Base model folder (a causal LM gets a new score head) or `stage:<name>`. */
-  model: z.string(),
-  /** Preference data: chosen/rejected with an explicit or implicit prompt; a `margin` column is used when present. */
-  data: DataFilesSchema,
-  /** Margin added to every pair when the data has none (default 0). */
-  margin: z.number().default(0),
-  /** Any registered loss whose inputKind is `reward-pairs` (default `bradley-terry`). */
-  loss: z.string().default('bradley-terry'),
+  model: z.string().describe('Base model folder (a causal LM gets a new score head) or `stage:<name>`.'),
+  data: DataFilesSchema.describe('Preference data: chosen/rejected with an explicit or implicit prompt; a `margin` column is used when present.'),
+  margin: z.number().default(0).describe('Margin added to every pair when the data has none (default 0).'),
+  loss: z.string().default('bradley-terry').describe('Any registered loss whose inputKind is `reward-pairs` (default `bradley-terry`).'),
   lossConfig: z.record(z.string(), z.unknown()).default({}),
 }).strict();
 export type RewardConfig = z.infer<typeof RewardConfigSchema>;

@@ -27,20 +27,13 @@ import type { TokenLogps } from './cross-entropy';
 
 /** Options of the `sft` trainer. */
 export const SftConfigSchema = TrainingConfigSchema.extend({
-  /** Model folder, or `stage:<name>` for an earlier stage's model. */
-  model: z.string(),
-  /** Training data (JSONL, JSON, Parquet): language-modelling or prompt-completion rows. */
-  data: DataFilesSchema,
-  /** Loss on completion tokens only for prompt-completion rows (default true). */
-  completionOnly: z.boolean().default(true),
-  /** Loss on assistant turns only for `messages` rows (default true). */
-  assistantOnly: z.boolean().default(true),
-  /** Concatenate sequences into rows of maxLength (default false). */
-  packing: z.boolean().default(false),
-  /** Any registered loss whose inputKind is `token-logps` (default `cross-entropy`). */
-  loss: z.string().default('cross-entropy'),
-  /** Options of the loss, validated by its schema. */
-  lossConfig: z.record(z.string(), z.unknown()).default({}),
+  model: z.string().describe('Model folder, or `stage:<name>` for an earlier stage\'s model.'),
+  data: DataFilesSchema.describe('Training data (JSONL, JSON, Parquet): language-modelling or prompt-completion rows.'),
+  completionOnly: z.boolean().default(true).describe('Loss on completion tokens only for prompt-completion rows (default true).'),
+  assistantOnly: z.boolean().default(true).describe('Loss on assistant turns only for `messages` rows (default true).'),
+  packing: z.boolean().default(false).describe('Concatenate sequences into rows of maxLength (default false).'),
+  loss: z.string().default('cross-entropy').describe('Any registered loss whose inputKind is `token-logps` (default `cross-entropy`).'),
+  lossConfig: z.record(z.string(), z.unknown()).default({}).describe('Options of the loss, validated by its schema.'),
 }).strict();
 export type SftConfig = z.infer<typeof SftConfigSchema>;
 

@@ -26,12 +26,9 @@ export interface SrpoLogps {
 /** Options of the SRPO loss. */
 export const SrpoConfigSchema = z
   .object({
-    /** β of both terms (default 0.1). */
-    beta: z.number().positive().default(0.1),
-    /** Weight α of the self-improvement term; 1 − α weighs the generative term (default 0.5). */
-    alpha: z.number().min(0).max(1).default(0.5),
-    /** `sum` (h) or `mean` (h/|y|) log-likelihoods. */
-    reduction: LogProbReductionSchema.default('sum'),
+    beta: z.number().positive().default(0.1).describe('β of both terms (default 0.1).'),
+    alpha: z.number().min(0).max(1).default(0.5).describe('Weight α of the self-improvement term; 1 − α weighs the generative term (default 0.5).'),
+    reduction: LogProbReductionSchema.default('sum').describe('`sum` (h) or `mean` (h/|y|) log-likelihoods.'),
   })
   .strict();
 export type SrpoConfig = z.infer<typeof SrpoConfigSchema>;

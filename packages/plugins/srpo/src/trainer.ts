@@ -27,12 +27,9 @@ import type { SrpoLogps } from './srpo';
 export const SrpoTrainerConfigSchema = TrainingConfigSchema.extend({
   model: z.string(),
   reference: z.string().optional(),
-  /** Preference data with text prompts. */
-  data: DataFilesSchema,
-  /** Any registered loss whose inputKind is `srpo` (default `srpo`). */
-  loss: z.string().default('srpo'),
-  /** Options of the loss (for `srpo`: β, α, reduction), validated by its schema. */
-  lossConfig: z.record(z.string(), z.unknown()).default({}),
+  data: DataFilesSchema.describe('Preference data with text prompts.'),
+  loss: z.string().default('srpo').describe('Any registered loss whose inputKind is `srpo` (default `srpo`).'),
+  lossConfig: z.record(z.string(), z.unknown()).default({}).describe('Options of the loss (for `srpo`: β, α, reduction), validated by its schema.'),
   /** The revision prompt, with `{prompt}` and `{draft}` (also what `aya-fw generate --revisions` uses). */
   revisionTemplate: z
     .string()

@@ -3,14 +3,12 @@ import { AyaOptimizer, tf, z, type OptimizerDefinition } from '@aya-fw/core';
 /** Options of Adafactor with an external learning rate (the MoV paper: decay 0.8, constant lr 3e-4). */
 export const AdafactorConfigSchema = z
   .object({
-    learningRate: z.number().positive().default(3e-4),
-    /** Second-moment decay β₂ₜ = 1 − t^(−decayRate). */
-    decayRate: z.number().positive().default(0.8),
-    /** First-moment β₁; 0 keeps no first moment (the default). */
-    beta1: z.number().min(0).lt(1).default(0),
-    epsilon1: z.number().positive().default(1e-30),
-    clipThreshold: z.number().positive().default(1),
-    weightDecay: z.number().min(0).default(0),
+    learningRate: z.number().positive().default(3e-4).describe('Step size (relative step sizes are not used).'),
+    decayRate: z.number().positive().default(0.8).describe('Second-moment decay β₂ₜ = 1 − t^(−decayRate).'),
+    beta1: z.number().min(0).lt(1).default(0).describe('First-moment β₁; 0 keeps no first moment (the default).'),
+    epsilon1: z.number().positive().default(1e-30).describe('Regularisation added to the squared gradient.'),
+    clipThreshold: z.number().positive().default(1).describe('Clip the update\'s RMS to this value.'),
+    weightDecay: z.number().min(0).default(0).describe('Decoupled weight decay.'),
   })
   .strict();
 type AdafactorConfig = z.infer<typeof AdafactorConfigSchema>;

@@ -1,16 +1,16 @@
 import { AyaOptimizer, adamUpdate, tf, z, type OptimizerDefinition } from '@aya-fw/core';
 
 const AdamFields = {
-  learningRate: z.number().positive().default(1e-3),
-  beta1: z.number().min(0).lt(1).default(0.9),
-  beta2: z.number().min(0).lt(1).default(0.999),
-  epsilon: z.number().positive().default(1e-8),
+  learningRate: z.number().positive().default(1e-3).describe('Step size (a schedule scales it per update).'),
+  beta1: z.number().min(0).lt(1).default(0.9).describe('Decay of the first-moment (mean) estimate.'),
+  beta2: z.number().min(0).lt(1).default(0.999).describe('Decay of the second-moment (uncentred variance) estimate.'),
+  epsilon: z.number().positive().default(1e-8).describe('Added to the denominator for stability.'),
 };
 
 /** Options of AdamW (decoupled weight decay, default 0.01 as in PyTorch). */
-export const AdamWConfigSchema = z.object({ ...AdamFields, weightDecay: z.number().min(0).default(0.01) }).strict();
+export const AdamWConfigSchema = z.object({ ...AdamFields, weightDecay: z.number().min(0).default(0.01).describe('Decoupled weight decay λ: θ ← θ·(1 − lr·λ) before each step.') }).strict();
 /** Options of Adam (weight decay added to the gradient, as PyTorch's `Adam(weight_decay=…)`; default 0). */
-export const AdamConfigSchema = z.object({ ...AdamFields, weightDecay: z.number().min(0).default(0) }).strict();
+export const AdamConfigSchema = z.object({ ...AdamFields, weightDecay: z.number().min(0).default(0).describe('L2 penalty λ added to the gradient (λθ).') }).strict();
 type AdamConfig = z.infer<typeof AdamWConfigSchema>;
 
 /**

@@ -3,9 +3,9 @@ import { AyaOptimizer, tf, z, type OptimizerDefinition } from '@aya-fw/core';
 /** Options of SGD. */
 export const SgdConfigSchema = z
   .object({
-    learningRate: z.number().positive().default(1e-2),
-    momentum: z.number().min(0).lt(1).default(0),
-    weightDecay: z.number().min(0).default(0),
+    learningRate: z.number().positive().default(1e-2).describe('Step size (a schedule scales it per update).'),
+    momentum: z.number().min(0).lt(1).default(0).describe('Momentum factor (PyTorch SGD; 0: plain SGD).'),
+    weightDecay: z.number().min(0).default(0).describe('L2 penalty λ added to the gradient.'),
   })
   .strict();
 type SgdConfig = z.infer<typeof SgdConfigSchema>;
